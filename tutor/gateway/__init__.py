@@ -1,0 +1,1 @@
+"""The model gateway: the only package that imports litellm."""
