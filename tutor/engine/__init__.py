@@ -1,0 +1,1 @@
+"""The headless Socratic engine. It never imports the TUI or litellm."""

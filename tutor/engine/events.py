@@ -1,0 +1,119 @@
+"""Typed events the engine yields; every face (TUI, CLI, evals, tests) consumes these."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter
+
+Phase = Literal["ask", "reveal", "recall", "teach_back", "free", "done"]
+
+
+class Citation(BaseModel):
+    id: str
+    title: str
+    section: str
+    url: str | None = None
+    text: str = ""
+    score: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} > {self.section}" if self.section else self.title
+
+
+class Option(BaseModel):
+    key: str
+    text: str
+
+
+class ToolRecord(BaseModel):
+    name: str
+    arguments: dict[str, Any]
+    result: Any
+    diagram: str | None = None
+
+
+class PhaseChanged(BaseModel):
+    type: Literal["phase"] = "phase"
+    phase: Phase
+    step_id: str | None = None
+    step_title: str | None = None
+
+
+class PredictionRequested(BaseModel):
+    """The tutor wants a committed guess before anything is revealed."""
+
+    type: Literal["prediction_requested"] = "prediction_requested"
+    step_id: str
+    question: str
+    options: list[Option] = Field(default_factory=list)
+    numeric: bool = False
+
+
+class Retrieved(BaseModel):
+    type: Literal["retrieved"] = "retrieved"
+    citations: list[Citation]
+
+
+class ToolCalled(BaseModel):
+    type: Literal["tool_call"] = "tool_call"
+    name: str
+    arguments: dict[str, Any]
+
+
+class ToolResult(BaseModel):
+    type: Literal["tool_result"] = "tool_result"
+    record: ToolRecord
+
+
+class TextDelta(BaseModel):
+    type: Literal["text_delta"] = "text_delta"
+    text: str
+
+
+class Verdict(BaseModel):
+    """The code's judgement of a committed guess, decided before the model words it."""
+
+    type: Literal["verdict"] = "verdict"
+    step_id: str
+    guess: str
+    answer: str
+    correct: bool
+    misconception: str | None = None
+
+
+class TurnDone(BaseModel):
+    type: Literal["turn_done"] = "turn_done"
+    phase: Phase
+    text: str
+    citations: list[Citation] = Field(default_factory=list)
+    tool_calls: list[ToolRecord] = Field(default_factory=list)
+    step_id: str | None = None
+    model: str = ""
+    prompt_hash: str = ""
+    replaced: bool = False
+    """True when a guard replaced the model's words with the deterministic template."""
+
+
+class TurnFailed(BaseModel):
+    type: Literal["turn_failed"] = "turn_failed"
+    message: str
+    learner_text: str
+    """Handed back so the face can restore it to the input; the session is unchanged."""
+
+
+Event = Annotated[
+    PhaseChanged
+    | PredictionRequested
+    | Retrieved
+    | ToolCalled
+    | ToolResult
+    | TextDelta
+    | Verdict
+    | TurnDone
+    | TurnFailed,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
