@@ -1,0 +1,193 @@
+"""Regenerate catalogue.json from the verified reference file.
+
+Run: python -m tutor.mig.build_catalogue [/path/to/mig-profiles.json]
+
+The reference is the only numeric input; the aliases below are the sole hand-written
+part because nobody prints them in a table. Nulls are copied as nulls: an unverified
+value must stay unknown, and the engine says so instead of guessing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+DEFAULT_REFERENCE = Path("/work/shared/reference/mig-profiles.json")
+OUT = Path(__file__).with_name("catalogue.json")
+
+# Names people type: product names, nvidia-smi product strings, Kubernetes product labels.
+ALIASES: dict[str, list[str]] = {
+    "A100-40GB": [
+        "A100 40GB", "A100-SXM4-40GB", "A100-PCIE-40GB", "NVIDIA A100-SXM4-40GB",
+        "NVIDIA A100-PCIE-40GB", "A100 40GB PCIe", "A100 40GB SXM",
+    ],
+    "A100-80GB": [
+        "A100 80GB", "A100-SXM4-80GB", "A100-PCIE-80GB", "NVIDIA A100-SXM4-80GB",
+        "NVIDIA A100 80GB PCIe", "A100 80GB PCIe", "A100 80GB SXM",
+    ],
+    "A30-24GB": ["A30", "A30 24GB", "NVIDIA A30"],
+    "H100-80GB": [
+        "H100 80GB", "H100-SXM5-80GB", "H100-PCIE-80GB", "H100 80GB HBM3", "NVIDIA H100 80GB HBM3",
+        "H100 SXM", "H100 SXM5", "H100 PCIe", "NVIDIA H100 PCIe",
+    ],
+    "H100-94GB": [
+        "H100 94GB", "H100 NVL", "H100-NVL", "NVIDIA H100 NVL", "H100-SXM5-94GB", "H100 NVL 94GB",
+    ],
+    "H100-96GB-GH200": ["H100-96GB", "H100 96GB", "GH200", "GH200 96GB", "NVIDIA GH200 480GB"],
+    "H20": ["H20 96GB", "NVIDIA H20"],
+    "H200-141GB": [
+        "H200", "H200 141GB", "H200-SXM5", "H200-SXM5-141GB", "H200 NVL", "NVIDIA H200",
+        "NVIDIA H200 NVL",
+    ],
+    "B200": ["B200 180GB", "B200-180GB", "HGX B200", "NVIDIA B200"],
+    "GB200": ["GB200 186GB", "GB200-186GB", "NVIDIA GB200"],
+    "B300": ["B300 288GB", "B300-288GB", "HGX B300", "NVIDIA B300"],
+    "GB300": ["NVIDIA GB300"],
+    "RTX-PRO-6000-Blackwell": [
+        "RTX PRO 6000", "RTX PRO 6000 Blackwell", "RTX PRO 6000 Blackwell Server Edition",
+        "RTX PRO 6000 Blackwell Workstation Edition", "RTX PRO 6000 Blackwell Max-Q",
+        "NVIDIA RTX PRO 6000 Blackwell Server Edition", "RTX6000 PRO", "RTX PRO 6000 96GB",
+    ],
+    "RTX-PRO-5000-Blackwell": ["RTX PRO 5000", "RTX PRO 5000 Blackwell", "RTX PRO 5000 48GB"],
+    "RTX-PRO-4500-Blackwell": ["RTX PRO 4500", "RTX PRO 4500 Blackwell", "RTX PRO 4500 32GB"],
+}
+
+# Only where the reference itself states the geometry family ("same as H100-80GB");
+# such placements are carried separately and always labelled inferred.
+INFER_FROM = "H100-80GB"
+
+
+def _url(text: str) -> str | None:
+    match = re.search(r"https?://\S+", text)
+    if match:
+        return match.group(0).rstrip(");,")
+    if text.startswith("github "):
+        repo = text.split()[1]
+        return f"https://github.com/{repo}"
+    return None
+
+
+def build(reference: dict[str, Any]) -> dict[str, Any]:
+    meta = reference["_meta"]
+    sources = {k: {"text": v, "url": _url(v)} for k, v in meta["sources"].items()}
+    text_to_key = {v: k for k, v in meta["sources"].items()}
+
+    def keys(items: list[str] | str | None) -> list[str]:
+        if items is None:
+            return []
+        if isinstance(items, str):
+            items = [items]
+        out = []
+        for item in items:
+            key = item if item in sources else text_to_key.get(item)
+            if key is None:
+                # A few GPU entries cite a page directly instead of a _meta key; keep it
+                # under a stable derived key so every value still names its source.
+                key = f"PAGE_{sum(k.startswith('PAGE_') for k in sources) + 1}"
+                sources[key] = {"text": item, "url": _url(item)}
+                text_to_key[item] = key
+            out.append(key)
+        return out
+
+    donor = reference["gpus"][INFER_FROM]
+    donor_shapes = {
+        (p["compute_slices"], p["memory_slices"], p["media_ext"]): p["placements"]
+        for p in donor["profiles"]
+    }
+
+    gpus = []
+    for gpu_id, g in reference["gpus"].items():
+        inferred_note = g.get("geometry_family_inferred")
+        infer = bool(inferred_note and f"same as {INFER_FROM}" in inferred_note)
+        profiles = []
+        for p in g["profiles"]:
+            if p["placement_size"] is not None and p["memory_slices"] is not None:
+                assert p["placement_size"] == p["memory_slices"], (gpu_id, p["name"])
+            inferred = None
+            if infer and p["placements"] is None:
+                inferred = donor_shapes.get((p["compute_slices"], p["memory_slices"], p["media_ext"]))
+            profiles.append(
+                {
+                    "name": p["name"],
+                    "id": p["id"],
+                    "memory_gb": p["memory_gb"],
+                    "memory_gib": p["memory_gib_lgip"],
+                    "compute_slices": p["compute_slices"],
+                    "memory_slices": p["memory_slices"]
+                    if p["memory_slices"] is not None
+                    else p["placement_size"],
+                    "max_instances": p["max_instances"],
+                    "placements": p["placements"],
+                    "inferred_placements": inferred,
+                    "media_extensions": p["media_ext"],
+                    "sms": p.get("sms_lgip"),
+                    "memory_fraction": p.get("memory_fraction"),
+                    "sm_fraction": p.get("sm_fraction"),
+                    "copy_engines": p.get("copy_engines"),
+                    "hw_units": p.get("hw_units"),
+                    "notes": p.get("notes"),
+                    "sources": keys(p.get("source")),
+                }
+            )
+        verified = g["placements_verified"]
+        gpus.append(
+            {
+                "id": gpu_id,
+                "name": g["display_name"],
+                "aliases": ALIASES[gpu_id],
+                "architecture": g.get("architecture"),
+                "compute_capability": g.get("compute_capability"),
+                "memory_gb": g["memory_gb"],
+                "memory_slices": g["memory_slices"],
+                "compute_slices": g["compute_slices"],
+                "max_instances": g["max_instances"],
+                "placements_basis": {True: "verified", False: "unverified"}.get(verified, verified)
+                if isinstance(verified, bool)
+                else str(verified),
+                "inferred_from": INFER_FROM if infer else None,
+                "inferred_note": inferred_note,
+                "grid_note": g.get("placement_grid_note"),
+                "notes": g.get("notes") or [],
+                "sources": keys(g.get("source")),
+                "profiles": profiles,
+            }
+        )
+    rules = {
+        name: {"fact": r["fact"], "sources": keys(r.get("source"))}
+        for name, r in reference["rules"].items()
+    }
+    models = {
+        name: {
+            "params": m["params_computed_from_config"],
+            "layers": m["layers"],
+            "kv_heads": m["kv"],
+            "head_dim": m["head_dim"],
+            "hidden": m["hidden"],
+            "heads": m["heads"],
+            "kv_bytes_per_token_bf16": m["kv_bytes_per_token_bf16"],
+            "sources": keys(m["src"]),
+        }
+        for name, m in reference["models"].items()
+    }
+    return {
+        "about": meta["about"],
+        "conventions": meta["conventions"],
+        "sources": sources,
+        "rules": rules,
+        "models": models,
+        "gpus": gpus,
+    }
+
+
+def main(argv: list[str]) -> None:
+    path = Path(argv[1]) if len(argv) > 1 else DEFAULT_REFERENCE
+    data = build(json.loads(path.read_text()))
+    OUT.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    print(f"wrote {OUT} ({len(data['gpus'])} GPUs)")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
