@@ -1,0 +1,994 @@
+"""The Socratic engine: predict first, then reveal, with the truth decided in code.
+
+The answer key, the verdict on a guess, the numbers and the citations come from the
+lesson plan, the calculator and the corpus. The model only words a short note around
+them, and every word it writes passes the reveal gate and the grounded-number check
+before anyone sees it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, Protocol
+
+from tutor.engine.events import (
+    Citation,
+    Event,
+    Option,
+    Phase,
+    PhaseChanged,
+    PredictionRequested,
+    Retrieved,
+    TextDelta,
+    ToolCalled,
+    ToolRecord,
+    ToolResult,
+    TurnDone,
+    TurnFailed,
+    Verdict,
+)
+from tutor.engine.guards import AnswerKey, leaks, ungrounded_numbers
+from tutor.engine.intents import points_named, read_message, wants_answer
+from tutor.engine.numbers import first_number, normalise
+from tutor.engine.plan import CalculatorKey, LessonPlan, Step
+from tutor.engine.prompts import PromptSet
+from tutor.engine.protocol import CommitResult, StepProgress, TranscriptEntry
+from tutor.engine.questions import checkable
+from tutor.engine.record import Outcome, Record
+from tutor.engine.state import EngineState, FreeQuestion, StepOutcome
+from tutor.gateway.types import ChatModel, GatewayError, Message
+
+
+class Hit(Protocol):
+    def to_citation(self) -> Citation: ...
+
+
+class Retriever(Protocol):
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        topics: list[str] | None = None,
+        kinds: list[str] | None = None,
+    ) -> Sequence[Hit]: ...
+
+
+class ToolOutcomeLike(Protocol):
+    ok: bool
+    result: dict[str, Any] | None
+    error: str | None
+    diagram: str | None
+
+
+ToolRunner = Callable[[str, dict[str, Any]], ToolOutcomeLike]
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_PHASE_LABEL = {"ask": "asking", "reveal": "revealed", "recall": "recall",
+                "teach_back": "teach-back", "free": "answer", "done": "done"}  # fmt: skip
+
+
+def _default_tools() -> ToolRunner:
+    from tutor.mig.tools import dispatch
+
+    return dispatch
+
+
+class Engine:
+    """One learner's session through one lesson plan."""
+
+    def __init__(
+        self,
+        *,
+        plan: LessonPlan,
+        prompts: PromptSet,
+        model: ChatModel,
+        retriever: Retriever | None = None,
+        record: Record | None = None,
+        tools: ToolRunner | None = None,
+        session_id: str | None = None,
+        offer_tools: bool | None = None,
+    ) -> None:
+        self.plan = plan
+        self.prompts = prompts
+        self.model = model
+        self.retriever = retriever
+        self.record = record
+        self._tools = tools
+        # A 135M model garbles tool calls; strong hosted models get the calculator as tools.
+        self.offer_tools = (not model.is_local) if offer_tools is None else offer_tools
+        self.state = EngineState()
+        self._transcript: list[TranscriptEntry] = []
+        if record is not None:
+            if session_id and record.has_session(session_id):
+                self._session_id = session_id
+                self._restore()
+            else:
+                self._session_id = record.new_session(plan.id, model.name)
+        else:
+            self._session_id = session_id or "unsaved"
+
+    # ------------------------------------------------------------------ surface
+
+    @property
+    def session_id(self) -> str:
+        return self._session_id
+
+    @property
+    def phase(self) -> Phase:
+        return self.state.phase
+
+    @property
+    def step(self) -> Step | None:
+        if self.state.step_index < len(self.plan.steps):
+            return self.plan.steps[self.state.step_index]
+        return None
+
+    @property
+    def step_id(self) -> str | None:
+        step = self.step
+        return step.id if step else None
+
+    @property
+    def committed_guess(self) -> str | None:
+        if self.state.free is not None:
+            return self.state.free.committed
+        return self.state.committed
+
+    def progress(self) -> list[StepProgress]:
+        out: list[StepProgress] = []
+        for i, step in enumerate(self.plan.steps):
+            outcome = self.state.outcomes.get(step.id)
+            if i == self.state.step_index and self.state.phase != "done":
+                status = "current"
+            elif outcome is None or i > self.state.step_index:
+                status = "pending"
+            elif outcome.correct is None:
+                status = "done"
+            else:
+                status = "right" if outcome.correct else "wrong"
+            out.append(
+                StepProgress(
+                    step_id=step.id,
+                    title=step.title,
+                    kind=step.kind,
+                    status=status,
+                    guess=outcome.guess if outcome else None,
+                    answer=outcome.answer if outcome else None,
+                )
+            )
+        return out
+
+    def transcript(self) -> list[TranscriptEntry]:
+        return list(self._transcript)
+
+    async def start(self) -> AsyncIterator[Event]:
+        step = self.step
+        if self.state.started and step is not None:
+            text = "Welcome back. We were here:\n\n" + self._pending_prompt()
+        elif step is None:
+            text = self.plan.closing
+        else:
+            self.state.started = True
+            text = f"**{self.plan.title}.** {self.plan.win}\n\n{self.plan.intro}"
+            async for event in self._ask_step(step, lead=text):
+                yield event
+            return
+        yield TextDelta(text=text)
+        for event in self._prediction_events():
+            yield event
+        yield self._finish(text, [], [], replaced=False)
+
+    async def send(self, text: str) -> AsyncIterator[Event]:
+        snapshot = self.state.model_copy(deep=True)
+        try:
+            async for event in self._route(text):
+                if isinstance(event, TurnDone):
+                    self._log("learner", text, event.phase, event.step_id)
+                    self._log_tutor(event)
+                yield event
+        except GatewayError as exc:
+            self.state = snapshot
+            yield TurnFailed(message=str(exc), learner_text=text)
+
+    def commit(self, guess: str) -> CommitResult:
+        guess = guess.strip()
+        if self.state.free is not None:
+            parsed = self._parse_free_guess(guess, self.state.free.key)
+            if parsed is None:
+                return CommitResult(
+                    step_id="free", guess=guess, accepted=False, message="That is not an answer "
+                    "to the question yet: give a number, a profile or yes/no."
+                )  # fmt: skip
+            self.state.free.committed = parsed
+            self._save_state()
+            return CommitResult(step_id="free", guess=parsed, accepted=True)
+        step = self.step
+        if step is None or self.state.phase != "ask" or step.kind != "step":
+            return CommitResult(
+                step_id=self.step_id or "", guess=guess, accepted=False,
+                message="There is no prediction to commit right now.",
+            )  # fmt: skip
+        reading = read_message(
+            guess, options=step.options or None, numeric=step.numeric is not None
+        )
+        if reading.kind != "guess" or reading.guess is None:
+            expected = "a letter" if step.options else "a number"
+            return CommitResult(
+                step_id=step.id, guess=guess, accepted=False, message=f"Commit {expected}."
+            )
+        self.state.committed = reading.guess
+        self._save_state()
+        return CommitResult(step_id=step.id, guess=reading.guess, accepted=True)
+
+    async def reveal(self) -> AsyncIterator[Event]:
+        snapshot = self.state.model_copy(deep=True)
+        try:
+            if self.state.free is not None and self.state.free.committed is not None:
+                source = self._reveal_free(self.state.free.committed)
+            elif self.state.committed is not None and self.step is not None:
+                source = self._reveal_step(self.step, self.state.committed)
+            else:
+                yield TurnFailed(
+                    message="Commit a guess first: the answer stays hidden until you do.",
+                    learner_text="",
+                )
+                return
+            async for event in source:
+                if isinstance(event, TurnDone):
+                    self._log_tutor(event)
+                yield event
+        except GatewayError as exc:
+            self.state = snapshot
+            yield TurnFailed(message=str(exc), learner_text="")
+
+    # ------------------------------------------------------------------ routing
+
+    async def _route(self, text: str) -> AsyncIterator[Event]:
+        state = self.state
+        step = self.step
+        if state.free is not None:
+            reading = self._read_free(text, state.free.key)
+            if reading is not None:
+                state.free.committed = reading
+                async for event in self._reveal_free(reading):
+                    yield event
+                return
+            question = checkable(text)
+            if question is None and (wants_answer(text) or not _looks_like_question(text)):
+                async for event in self._insist(state.free.summary, free=True):
+                    yield event
+                return
+        if state.phase == "ask" and step is not None and step.kind == "step":
+            reading = read_message(
+                text, options=step.options or None, numeric=step.numeric is not None
+            )
+            if reading.kind == "guess" and reading.guess is not None:
+                state.committed = reading.guess
+                async for event in self._reveal_step(step, reading.guess):
+                    yield event
+                return
+        question = checkable(text)
+        if question is not None:
+            state.free = FreeQuestion(text=text, summary=question.summary, key=question.key)
+            async for event in self._ask_free():
+                yield event
+            return
+        if state.phase in ("recall", "teach_back") and step is not None:
+            if not _looks_like_question(text) or len(text.split()) > 12:
+                async for event in self._grade(step, text):
+                    yield event
+                return
+        if state.phase == "ask" and wants_answer(text) and step is not None:
+            async for event in self._insist(step.question, free=False):
+                yield event
+            return
+        if _looks_like_question(text) or state.phase == "done":
+            async for event in self._answer_free(text):
+                yield event
+            return
+        async for event in self._insist(self._pending_question(), free=False, nudge=True):
+            yield event
+
+    # ------------------------------------------------------------------ ask
+
+    async def _ask_step(self, step: Step, lead: str = "") -> AsyncIterator[Event]:
+        phase: Phase = "recall" if step.kind == "recall" else (
+            "teach_back" if step.kind == "teach_back" else "ask"
+        )
+        self.state.phase = phase
+        self.state.committed = None
+        yield PhaseChanged(phase=phase, step_id=step.id, step_title=step.title)
+        block = self._question_block(step)
+        key = self._answer_key(step)
+        note, replaced = "", False
+        if step.kind == "step":
+            if lead:
+                yield TextDelta(text=lead + "\n\n")
+            note, replaced = await self._guarded_note(
+                "ask",
+                dict(step_title=step.title, concept=step.concept, question=step.question,
+                     options=_options_text(step)),
+                key=key, allowed=[], max_tokens=60,
+            )  # fmt: skip
+            if note:
+                yield TextDelta(text=note + "\n\n")
+        elif lead:
+            yield TextDelta(text=lead + "\n\n")
+        yield TextDelta(text=block)
+        for event in self._prediction_events():
+            yield event
+        parts = [p for p in (lead, note, block) if p]
+        yield self._finish("\n\n".join(parts), [], [], replaced=replaced)
+
+    async def _ask_free(self) -> AsyncIterator[Event]:
+        free = self.state.free
+        assert free is not None
+        yield PhaseChanged(phase="ask", step_id="free", step_title="Your question")
+        text = (
+            f"Good question, and it has one right answer. Before I work it out, commit a guess:"
+            f"\n\n**{free.summary}**\n\n{_guess_hint(free.key)}"
+        )
+        yield TextDelta(text=text)
+        yield PredictionRequested(
+            step_id="free", question=free.summary, numeric=free.key.field == "count"
+        )
+        yield self._finish(text, [], [], replaced=False, phase="ask", step_id="free")
+
+    async def _insist(self, question: str, *, free: bool, nudge: bool = False) -> AsyncIterator[Event]:
+        # Requests for the answer, claimed authority and injected instructions all land here:
+        # the gate is code, so no wording opens it.
+        self.state.nudges += 1
+        if nudge:
+            head = "I didn't catch a guess there."
+        else:
+            head = ("I'll reveal it right after you commit a guess: even a wrong guess makes the "
+                    "answer stick.")  # fmt: skip
+        step = self.step
+        hint = _guess_hint(self.state.free.key) if free and self.state.free else (
+            _options_hint(step) if step and step.kind == "step" else ""
+        )
+        text = f"{head}\n\n**{question}**" + (f"\n\n{hint}" if hint else "")
+        yield TextDelta(text=text)
+        for event in self._prediction_events():
+            yield event
+        yield self._finish(
+            text, [], [], replaced=False,
+            phase="ask" if free or self.state.phase == "ask" else self.state.phase,
+            step_id="free" if free else self.step_id,
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ reveal
+
+    async def _reveal_step(self, step: Step, guess: str) -> AsyncIterator[Event]:
+        self.state.phase = "reveal"
+        yield PhaseChanged(phase="reveal", step_id=step.id, step_title=step.title)
+        tool_records: list[ToolRecord] = []
+        facts = ""
+        if step.numeric is not None:
+            record, events = self._run_tool(step.numeric.tool, step.numeric.arguments)
+            for event in events:
+                yield event
+            tool_records.append(record)
+            answer_value = _field_value(record, step.numeric.field)
+            answer = _display(answer_value, step.numeric.unit)
+            correct = _same_answer(guess, answer_value, step.tolerance)
+            misconception = None if correct else _numeric_misconception(guess, answer_value)
+            facts = _facts_text(record)
+        else:
+            right = step.correct_option
+            assert right is not None
+            answer = f"{right.key}) {right.text}"
+            chosen = next((o for o in step.options if o.key == guess), None)
+            correct = guess == right.key
+            misconception = None if correct or chosen is None else chosen.misconception
+        citations = await self._citations(step)
+        if citations:
+            yield Retrieved(citations=citations)
+        yield Verdict(step_id=step.id, guess=guess, answer=answer, correct=correct,
+                      misconception=misconception)  # fmt: skip
+        outcome = self.state.outcomes.setdefault(step.id, StepOutcome())
+        outcome.attempts += 1
+        outcome.guess, outcome.answer, outcome.correct = guess, answer, correct
+        if correct:
+            head = f"**Right!** You guessed {guess}, and the answer is **{answer}**."
+        else:
+            head = f"**Not quite.** You guessed {guess}; the answer is **{answer}**."
+        body = [head]
+        if misconception:
+            body.append(misconception)
+        body.append(step.explanation)
+        allowed = [step.explanation, step.question, facts, guess, answer, *(c.text for c in citations)]
+        note, replaced = await self._guarded_note(
+            "reveal",
+            dict(step_title=step.title, question=step.question, guess=guess,
+                 verdict="right" if correct else "not right", answer=answer,
+                 explanation=step.explanation, facts=facts, passages=_passages_text(citations)),
+            key=None, allowed=allowed, max_tokens=120,
+        )  # fmt: skip
+        if note:
+            body.append(note)
+        body.append(_sources_line(citations))
+        self._record_outcome(step.id, "guess", guess, correct, outcome.attempts)
+        text = "\n\n".join(body)
+        yield TextDelta(text=text)
+        # Recall follows the reveal in the same turn so the learner retrieves it at once.
+        self.state.committed = None
+        recall_text = ""
+        if step.recall is not None:
+            self.state.phase = "recall"
+            recall_text = f"**Recall:** {step.recall.question}"
+            yield PhaseChanged(phase="recall", step_id=step.id, step_title=step.title)
+            yield TextDelta(text="\n\n" + recall_text)
+        else:
+            async for event in self._advance():
+                yield event
+        full = text + ("\n\n" + recall_text if recall_text else "")
+        yield self._finish(full, citations, tool_records, replaced=replaced, phase="reveal",
+                           step_id=step.id)  # fmt: skip
+
+    async def _reveal_free(self, guess: str) -> AsyncIterator[Event]:
+        free = self.state.free
+        assert free is not None
+        yield PhaseChanged(phase="reveal", step_id="free", step_title="Your question")
+        record, events = self._run_tool(free.key.tool, free.key.arguments)
+        for event in events:
+            yield event
+        value = _field_value(record, free.key.field)
+        citations = await self._search(free.text, k=3)
+        if citations:
+            yield Retrieved(citations=citations)
+        if value is None:
+            answer = "unknown"
+            correct = False
+            head = (f"The calculator cannot answer this one: "
+                    f"{record.result.get('reason') if isinstance(record.result, dict) else ''}"
+                    .rstrip(": ")
+                    + ". That value is not verified for this GPU, so I won't guess it.")  # fmt: skip
+        else:
+            answer = _display(value, free.key.unit)
+            correct = _same_answer(guess, value, 0.0)
+            verdict = "**Right!**" if correct else "**Not quite.**"
+            head = f"{verdict} You guessed {guess}; the calculator says **{answer}**."
+        yield Verdict(step_id="free", guess=guess, answer=answer, correct=correct,
+                      misconception=None if correct or value is None
+                      else _numeric_misconception(guess, value))  # fmt: skip
+        body = [head]
+        explanation = _explain_result(free.key, record)
+        if explanation:
+            body.append(explanation)
+        if record.diagram:
+            body.append(f"```\n{record.diagram}\n```")
+        facts = _facts_text(record)
+        allowed = [facts, free.text, guess, answer, explanation, *(c.text for c in citations)]
+        note, replaced = await self._guarded_note(
+            "reveal",
+            dict(step_title="Your question", question=free.summary, guess=guess,
+                 verdict="right" if correct else "not right", answer=answer,
+                 explanation=explanation, facts=facts, passages=_passages_text(citations)),
+            key=None, allowed=allowed, max_tokens=100,
+        )  # fmt: skip
+        if note:
+            body.append(note)
+        body.append(_sources_line(citations, calculator=True))
+        self.state.free = None
+        self.state.phase = self._resting_phase()
+        back = self._back_to_lesson()
+        if back:
+            body.append(back)
+        text = "\n\n".join(body)
+        yield TextDelta(text=text)
+        for event in self._prediction_events():
+            yield event
+        yield self._finish(text, citations, [record], replaced=replaced, phase="reveal",
+                           step_id="free")  # fmt: skip
+
+    # ------------------------------------------------------------------ recall, teach-back
+
+    async def _grade(self, step: Step, answer: str) -> AsyncIterator[Event]:
+        if step.kind == "teach_back":
+            points = [p.synonyms for p in step.rubric]
+            names = [p.description for p in step.rubric]
+            model_answer = step.model_answer or step.explanation
+            question, template, pass_mark = step.question, "teach_back", max(2, len(points) // 2)
+        else:
+            assert step.recall is not None
+            points = step.recall.points
+            names = [" / ".join(p[:3]) for p in points]
+            model_answer = step.recall.answer
+            question, template, pass_mark = step.recall.question, "recall", step.recall.pass_mark
+        named = points_named(answer, points)
+        hits = [n for n, ok in zip(names, named, strict=True) if ok]
+        misses = [n for n, ok in zip(names, named, strict=True) if not ok]
+        passed = len(hits) >= pass_mark
+        outcome = self.state.outcomes.setdefault(step.id, StepOutcome())
+        outcome.recall_ok, outcome.hits = passed, hits
+        if step.kind != "step":
+            outcome.guess, outcome.answer, outcome.correct = answer[:200], model_answer, passed
+        self._record_outcome(step.id, step.kind if step.kind != "step" else "recall",
+                             answer[:500], passed, outcome.attempts + 1)  # fmt: skip
+        phase: Phase = "teach_back" if step.kind == "teach_back" else "recall"
+        citations = await self._citations(step) if step.kind != "step" else []
+        if citations:
+            yield Retrieved(citations=citations)
+        score = f"{len(hits)} of {len(points)}"
+        head = ("**Well recalled.**" if passed else "**Partly there.**") + f" You named {score} points"
+        head += f": {', '.join(hits)}." if hits else "."
+        body = [head]
+        if misses:
+            body.append("Missing: " + "; ".join(misses) + ".")
+        body.append(f"A strong answer: {model_answer}")
+        note, replaced = await self._guarded_note(
+            template,
+            dict(question=question, learner_answer=answer, model_answer=model_answer,
+                 hits=", ".join(hits) or "none", misses=", ".join(misses) or "none"),
+            key=None, allowed=[model_answer, answer, question], max_tokens=90,
+        )  # fmt: skip
+        if note:
+            body.append(note)
+        if citations:
+            body.append(_sources_line(citations))
+        text = "\n\n".join(body)
+        yield TextDelta(text=text)
+        async for event in self._advance():
+            yield event
+        tail = self._tail_text
+        yield self._finish(text + tail, citations, [], replaced=replaced, phase=phase,
+                           step_id=step.id)  # fmt: skip
+
+    _tail_text = ""
+
+    async def _advance(self) -> AsyncIterator[Event]:
+        """Move to the next step and ask it; at the end, close the lesson."""
+        self.state.step_index += 1
+        self._tail_text = ""
+        nxt = self.step
+        if nxt is None:
+            self.state.phase = "done"
+            yield PhaseChanged(phase="done")
+            self._tail_text = "\n\n" + self.plan.closing
+            yield TextDelta(text=self._tail_text)
+            return
+        collected: list[str] = []
+        async for event in self._ask_step(nxt):
+            if isinstance(event, TurnDone):
+                collected.append(event.text)
+                continue
+            if isinstance(event, TextDelta) and not collected and not event.text.startswith("\n"):
+                event = TextDelta(text=("\n\n" if not self._tail_text else "") + event.text)
+                self._tail_text = self._tail_text or "\n\n"
+            yield event
+        self._tail_text = "\n\n---\n\n" + "".join(collected)
+
+    # ------------------------------------------------------------------ free answers
+
+    async def _answer_free(self, question: str) -> AsyncIterator[Event]:
+        previous = self.state.phase
+        yield PhaseChanged(phase="free", step_id=self.step_id)
+        citations = await self._search(question, k=3)
+        if citations:
+            yield Retrieved(citations=citations)
+        tool_records: list[ToolRecord] = []
+        facts = ""
+        if self.offer_tools:
+            tool_records = await self._model_tool_round(question, citations)
+            for record in tool_records:
+                yield ToolCalled(name=record.name, arguments=record.arguments)
+                yield ToolResult(record=record)
+            facts = "\n".join(_facts_text(r) for r in tool_records)
+        allowed = [question, facts, *(c.text for c in citations)]
+        note, replaced = await self._guarded_note(
+            "free", dict(question=question, passages=_passages_text(citations), facts=facts),
+            key=self._answer_key(self.step) if previous == "ask" and self.step else None,
+            allowed=allowed, max_tokens=160,
+        )  # fmt: skip
+        if not note:
+            replaced = True
+            note = _excerpt_answer(citations)
+        body = [note, _sources_line(citations)] if citations else [note]
+        back = self._back_to_lesson()
+        if back:
+            body.append(back)
+        text = "\n\n".join(b for b in body if b)
+        yield TextDelta(text=text)
+        self.state.phase = previous
+        for event in self._prediction_events():
+            yield event
+        yield self._finish(text, citations, tool_records, replaced=replaced, phase="free",
+                           step_id=self.step_id)  # fmt: skip
+
+    async def _model_tool_round(self, question: str, citations: list[Citation]) -> list[ToolRecord]:
+        from tutor.mig.tools import openai_tools
+
+        messages = self._messages("free", dict(
+            question=question, passages=_passages_text(citations), facts=""))  # fmt: skip
+        records: list[ToolRecord] = []
+        async for chunk in self.model.stream(messages, tools=openai_tools(), max_tokens=200):
+            for call in chunk.tool_calls:
+                import json
+
+                try:
+                    args = json.loads(call.arguments or "{}")
+                except json.JSONDecodeError:
+                    args = {"_raw": call.arguments}
+                record, _ = self._run_tool(call.name, args if isinstance(args, dict) else {})
+                records.append(record)
+        return records
+
+    # ------------------------------------------------------------------ model wording
+
+    def _messages(self, template: str, values: dict[str, str]) -> list[Message]:
+        return [
+            {"role": "system", "content": self.prompts.render("system", lesson_title=self.plan.title)},
+            {"role": "user", "content": self.prompts.render(template, **values)},
+        ]
+
+    async def _guarded_note(
+        self,
+        template: str,
+        values: dict[str, str],
+        *,
+        key: AnswerKey | None,
+        allowed: list[str],
+        max_tokens: int,
+    ) -> tuple[str, bool]:
+        """Stream the model's note sentence by sentence, keeping only sentences that pass.
+
+        Returns the kept text and whether a guard cut anything.
+        """
+        messages = self._messages(template, values)
+        buffer, kept, cut = "", [], False
+        async for chunk in self.model.stream(messages, max_tokens=max_tokens):
+            buffer += chunk.text
+            *done, buffer = _SENTENCE_END.split(buffer)
+            for sentence in done:
+                if not self._sentence_ok(sentence, key, allowed):
+                    cut = True
+                    break
+                kept.append(sentence.strip())
+            if cut:
+                break
+        if not cut and buffer.strip():
+            if self._sentence_ok(buffer, key, allowed) and re.search(r"[.!?]\s*$", buffer):
+                kept.append(buffer.strip())
+            elif buffer.strip():
+                cut = True
+        return " ".join(s for s in kept if s), cut
+
+    def _sentence_ok(self, sentence: str, key: AnswerKey | None, allowed: list[str]) -> bool:
+        if key is not None and leaks(sentence, key):
+            return False
+        if ungrounded_numbers(sentence, allowed):
+            return False
+        # A reply that claims to follow injected orders or speaks as the system is dropped.
+        return not re.search(r"(ignore (all|previous)|as an ai|system prompt|<\/?\w+>)", sentence, re.I)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _answer_key(self, step: Step | None) -> AnswerKey | None:
+        if step is None or step.kind != "step":
+            return None
+        right = step.correct_option
+        number = None
+        if step.numeric is not None:
+            record, _ = self._run_tool(step.numeric.tool, step.numeric.arguments)
+            value = _field_value(record, step.numeric.field)
+            number = normalise(float(value)) if isinstance(value, int | float) else None
+        return AnswerKey(
+            option_key=right.key if right else None,
+            option_text=right.text if right else None,
+            number=number,
+            phrases=tuple(step.key_phrases),
+            shown_text=step.question + "\n" + _options_text(step),
+        )
+
+    def _run_tool(self, name: str, arguments: dict[str, Any]) -> tuple[ToolRecord, list[Event]]:
+        runner = self._tools or _default_tools()
+        outcome = runner(name, arguments)
+        result: Any = outcome.result if outcome.ok else {"error": outcome.error}
+        record = ToolRecord(name=name, arguments=arguments, result=result, diagram=outcome.diagram)
+        return record, [ToolCalled(name=name, arguments=arguments), ToolResult(record=record)]
+
+    async def _citations(self, step: Step) -> list[Citation]:
+        found: list[Citation] = []
+        for ref in step.passages:
+            for citation in await self._search(ref.query, k=2):
+                if all(c.id != citation.id for c in found):
+                    found.append(citation)
+        return found[:3] or [self._plan_citation(step)]
+
+    def _plan_citation(self, step: Step) -> Citation:
+        # The lesson itself is a source; when retrieval is unavailable it still backs the reveal.
+        return Citation(
+            id=f"plan:{step.id}",
+            title=f"Lesson 23: {self.plan.title}",
+            section=step.title,
+            url=None,
+            text=step.explanation,
+        )
+
+    async def _search(self, query: str, k: int) -> list[Citation]:
+        if self.retriever is None:
+            return []
+        retriever = self.retriever
+        hits = await asyncio.to_thread(retriever.search, query, k)
+        return [h.to_citation() for h in hits]
+
+    def _question_block(self, step: Step) -> str:
+        if step.kind == "step":
+            return f"**Predict:** {step.question}\n\n{_options_text(step)}\n\n{_options_hint(step)}"
+        if step.kind == "recall":
+            assert step.recall is not None
+            return f"**Recall (don't peek):** {step.recall.question}"
+        return f"**Final check: teach it back.** {step.question}"
+
+    def _prediction_events(self) -> list[Event]:
+        free = self.state.free
+        if free is not None and free.committed is None:
+            return [PredictionRequested(step_id="free", question=free.summary,
+                                        numeric=free.key.field == "count")]  # fmt: skip
+        step = self.step
+        if step is None or step.kind != "step" or self.state.phase != "ask":
+            return []
+        return [
+            PredictionRequested(
+                step_id=step.id,
+                question=step.question,
+                options=[Option(key=o.key, text=o.text) for o in step.options],
+                numeric=step.numeric is not None,
+            )
+        ]
+
+    def _pending_question(self) -> str:
+        if self.state.free is not None:
+            return self.state.free.summary
+        step = self.step
+        if step is None:
+            return "Ask me anything about MIG or time-slicing."
+        if self.state.phase == "recall" and step.recall is not None:
+            return step.recall.question
+        return step.question
+
+    def _pending_prompt(self) -> str:
+        step = self.step
+        if self.state.free is not None:
+            return f"**{self.state.free.summary}**\n\n{_guess_hint(self.state.free.key)}"
+        if step is None:
+            return self.plan.closing
+        if self.state.phase == "recall" and step.recall is not None:
+            return f"**Recall:** {step.recall.question}"
+        return self._question_block(step)
+
+    def _back_to_lesson(self) -> str:
+        if self.step is None or self.state.phase == "done":
+            return ""
+        return "**Back to the lesson:** " + self._pending_prompt()
+
+    def _resting_phase(self) -> Phase:
+        step = self.step
+        if step is None:
+            return "done"
+        if self.state.phase in ("recall", "teach_back", "ask"):
+            return self.state.phase
+        return "ask"
+
+    def _read_free(self, text: str, key: CalculatorKey) -> str | None:
+        if checkable(text) is not None:
+            return None
+        if _looks_like_question(text) and not re.match(r"^\s*(i think|maybe|probably)", text, re.I):
+            return None
+        return self._parse_free_guess(text, key)
+
+    def _parse_free_guess(self, text: str, key: CalculatorKey) -> str | None:
+        low = text.strip().lower()
+        if key.field == "valid":
+            if re.search(r"\b(yes|yep|valid|true|it fits|fits)\b", low):
+                return "yes"
+            if re.search(r"\b(no|nope|invalid|false|doesn'?t fit)\b", low):
+                return "no"
+            return None
+        if key.field == "profile":
+            match = re.search(r"\d+g\.\d+gb\S*|\d+g\b", low)
+            if match:
+                return match.group(0)
+            if re.search(r"\b(none|nothing|no profile)\b", low):
+                return "none"
+            return None
+        reading = read_message(text, numeric=True)
+        return reading.guess if reading.kind == "guess" else None
+
+    def _finish(
+        self,
+        text: str,
+        citations: list[Citation],
+        tools: list[ToolRecord],
+        *,
+        replaced: bool,
+        phase: Phase | None = None,
+        step_id: str | None = None,
+    ) -> TurnDone:
+        self._save_state()
+        return TurnDone(
+            phase=phase or self.state.phase,
+            text=text,
+            citations=citations,
+            tool_calls=tools,
+            step_id=step_id if step_id is not None else self.step_id,
+            model=self.model.name,
+            prompt_hash=self.prompts.digest,
+            replaced=replaced,
+        )
+
+    def _log(self, role: str, text: str, phase: Phase, step_id: str | None) -> None:
+        entry = TranscriptEntry(role="learner" if role == "learner" else "tutor", text=text,
+                                phase=phase, step_id=step_id)  # fmt: skip
+        self._transcript.append(entry)
+        if self.record is not None:
+            self.record.add_entry(self._session_id, entry.role, phase, step_id, text)
+
+    def _log_tutor(self, done: TurnDone) -> None:
+        entry = TranscriptEntry(
+            role="tutor", text=done.text, phase=done.phase, step_id=done.step_id,
+            citations=[c.model_dump() for c in done.citations],
+            tool_calls=[t.model_dump() for t in done.tool_calls],
+        )  # fmt: skip
+        self._transcript.append(entry)
+        if self.record is not None:
+            self.record.add_entry(
+                self._session_id, "tutor", done.phase, done.step_id, done.text,
+                {"citations": entry.citations, "tool_calls": entry.tool_calls,
+                 "prompt_hash": done.prompt_hash, "model": done.model, "replaced": done.replaced},
+            )  # fmt: skip
+
+    def _record_outcome(self, step_id: str, kind: str, value: str, correct: bool, attempts: int) -> None:
+        if self.record is not None:
+            self.record.add_outcome(
+                self._session_id,
+                Outcome(step_id=step_id, kind=kind, value=value, correct=correct, attempts=attempts),
+            )
+
+    def _save_state(self) -> None:
+        if self.record is not None:
+            self.record.save_state(self._session_id, self.state.model_dump(mode="json"))
+
+    def _restore(self) -> None:
+        assert self.record is not None
+        saved = self.record.latest_state(self._session_id)
+        if saved is not None:
+            self.state = EngineState.model_validate(saved)
+        for entry in self.record.entries(self._session_id):
+            self._transcript.append(
+                TranscriptEntry(
+                    role="learner" if entry.role == "learner" else "tutor",
+                    text=entry.text, phase=entry.phase,  # type: ignore[arg-type]
+                    step_id=entry.step_id,
+                    citations=entry.payload.get("citations", []),
+                    tool_calls=entry.payload.get("tool_calls", []),
+                )
+            )  # fmt: skip
+
+
+# ---------------------------------------------------------------------- text helpers
+
+
+def phase_label(phase: Phase) -> str:
+    return _PHASE_LABEL[phase]
+
+
+def _looks_like_question(text: str) -> bool:
+    from tutor.engine.intents import is_question
+
+    return is_question(text)
+
+
+def _options_text(step: Step) -> str:
+    return "\n".join(f"- **{o.key})** {o.text}" for o in step.options)
+
+
+def _options_hint(step: Step | None) -> str:
+    if step is None or step.kind != "step":
+        return ""
+    if step.options:
+        keys = ", ".join(o.key for o in step.options)
+        return f"Commit your guess: reply with a letter ({keys})."
+    return "Commit your guess: reply with a number."
+
+
+def _guess_hint(key: CalculatorKey) -> str:
+    if key.field == "valid":
+        return "Commit your guess: reply yes or no."
+    if key.field == "profile":
+        return "Commit your guess: reply with a profile name, like 2g.20gb."
+    return "Commit your guess: reply with a number."
+
+
+def _field_value(record: ToolRecord, field: str) -> Any:
+    result = record.result
+    if not isinstance(result, dict) or "error" in result and len(result) == 1:
+        return None
+    return result.get(field)
+
+
+def _display(value: Any, unit: str) -> str:
+    if isinstance(value, bool):
+        return "yes, valid" if value else "no, not valid"
+    if isinstance(value, float):
+        value = normalise(value)
+    if value is None:
+        return "none fits"
+    return f"{value} {unit}".strip()
+
+
+def _same_answer(guess: str, value: Any, tolerance: float) -> bool:
+    if isinstance(value, bool):
+        return (guess == "yes") == value
+    if isinstance(value, int | float):
+        number = first_number(guess)
+        return number is not None and abs(number - float(value)) <= tolerance
+    if value is None:
+        return guess == "none"
+    return str(value).lower().split("+")[0] == guess.lower().split("+")[0] or (
+        guess.lower().endswith("g") and str(value).lower().startswith(guess.lower() + ".")
+    )
+
+
+def _numeric_misconception(guess: str, value: Any) -> str | None:
+    number = first_number(guess)
+    if not isinstance(value, int | float) or isinstance(value, bool) or number is None:
+        return None
+    if number < float(value):
+        return "Your guess is too low."
+    return "Your guess is too high."
+
+
+def _facts_text(record: ToolRecord) -> str:
+    result = record.result
+    if not isinstance(result, dict):
+        return f"{record.name}: {result}"
+    lines = [f"{record.name}({_args(record.arguments)}):"]
+    for key, value in result.items():
+        if isinstance(value, str | int | float | bool) or value is None:
+            lines.append(f"  {key} = {value}")
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            lines.extend(f"  {v}" for v in value)
+    return "\n".join(lines)
+
+
+def _args(arguments: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in arguments.items())
+
+
+def _explain_result(key: CalculatorKey, record: ToolRecord) -> str:
+    result = record.result if isinstance(record.result, dict) else {}
+    for field in ("explanation", "reason", "summary"):
+        value = result.get(field)
+        if isinstance(value, str) and value:
+            return value
+    arithmetic = result.get("arithmetic")
+    if isinstance(arithmetic, list):
+        return "\n".join(f"- {line}" for line in arithmetic if isinstance(line, str))
+    return ""
+
+
+def _passages_text(citations: list[Citation]) -> str:
+    return "\n".join(
+        f'[{i}] {c.label}: <passage>{c.text[:600]}</passage>' for i, c in enumerate(citations, 1)
+    )
+
+
+def _sources_line(citations: list[Citation], calculator: bool = False) -> str:
+    parts = [f"[{i}] {c.label}" + (f" ({c.url})" if c.url else "") for i, c in enumerate(citations, 1)]
+    if calculator:
+        parts.insert(0, "numbers: the MIG calculator (NVIDIA MIG User Guide tables)")
+    return "Sources: " + "; ".join(parts) if parts else ""
+
+
+def _excerpt_answer(citations: list[Citation]) -> str:
+    if not citations:
+        return "I don't have a source that covers that, so I won't guess."
+    first = citations[0]
+    sentences = _SENTENCE_END.split(first.text.strip())
+    excerpt = " ".join(sentences[:2]).strip()
+    return f"From {first.label} [1]: {excerpt}"

@@ -1,0 +1,172 @@
+"""The learner record: sessions, transcript and per-concept outcomes in SQLite.
+
+Writes are append-only and committed one by one, so a crash loses at most the
+turn in flight. Resuming replays the latest saved state.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY, created_at REAL NOT NULL, lesson_id TEXT NOT NULL, model TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL REFERENCES sessions(id),
+    ts REAL NOT NULL, role TEXT NOT NULL, phase TEXT NOT NULL, step_id TEXT,
+    text TEXT NOT NULL, payload TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS outcomes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL REFERENCES sessions(id),
+    ts REAL NOT NULL, step_id TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
+    correct INTEGER NOT NULL, attempts INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS states (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL REFERENCES sessions(id),
+    ts REAL NOT NULL, state TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_session ON entries(session_id, id);
+CREATE INDEX IF NOT EXISTS states_session ON states(session_id, id);
+"""
+
+
+class RecordError(Exception):
+    """The sessions database cannot be opened or read."""
+
+
+class SessionInfo(BaseModel):
+    id: str
+    created_at: float
+    lesson_id: str
+    model: str
+    turns: int
+    last_step: str | None
+
+
+class Entry(BaseModel):
+    role: str
+    phase: str
+    step_id: str | None
+    text: str
+    payload: dict[str, Any]
+    ts: float
+
+
+class Outcome(BaseModel):
+    step_id: str
+    kind: str
+    value: str
+    correct: bool
+    attempts: int
+
+
+class Record:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise RecordError(f"{path}: cannot open the sessions database ({exc})") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def new_session(self, lesson_id: str, model: str) -> str:
+        session_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        self._db.execute(
+            "INSERT INTO sessions VALUES (?, ?, ?, ?)", (session_id, time.time(), lesson_id, model)
+        )
+        return session_id
+
+    def add_entry(
+        self,
+        session_id: str,
+        role: str,
+        phase: str,
+        step_id: str | None,
+        text: str,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO entries (session_id, ts, role, phase, step_id, text, payload) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (session_id, time.time(), role, phase, step_id, text,
+             json.dumps(payload or {}, default=str)),
+        )  # fmt: skip
+
+    def add_outcome(self, session_id: str, outcome: Outcome) -> None:
+        self._db.execute(
+            "INSERT INTO outcomes (session_id, ts, step_id, kind, value, correct, attempts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (session_id, time.time(), outcome.step_id, outcome.kind, outcome.value,
+             int(outcome.correct), outcome.attempts),
+        )  # fmt: skip
+
+    def save_state(self, session_id: str, state: dict[str, Any]) -> None:
+        self._db.execute(
+            "INSERT INTO states (session_id, ts, state) VALUES (?, ?, ?)",
+            (session_id, time.time(), json.dumps(state)),
+        )
+
+    def latest_state(self, session_id: str) -> dict[str, Any] | None:
+        row = self._db.execute(
+            "SELECT state FROM states WHERE session_id = ? ORDER BY id DESC LIMIT 1", (session_id,)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def entries(self, session_id: str) -> list[Entry]:
+        rows = self._db.execute(
+            "SELECT role, phase, step_id, text, payload, ts FROM entries "
+            "WHERE session_id = ? ORDER BY id",
+            (session_id,),
+        ).fetchall()
+        return [
+            Entry(role=r[0], phase=r[1], step_id=r[2], text=r[3], payload=json.loads(r[4]), ts=r[5])
+            for r in rows
+        ]
+
+    def outcomes(self, session_id: str) -> list[Outcome]:
+        rows = self._db.execute(
+            "SELECT step_id, kind, value, correct, attempts FROM outcomes "
+            "WHERE session_id = ? ORDER BY id",
+            (session_id,),
+        ).fetchall()
+        return [
+            Outcome(step_id=r[0], kind=r[1], value=r[2], correct=bool(r[3]), attempts=r[4])
+            for r in rows
+        ]
+
+    def sessions(self) -> list[SessionInfo]:
+        rows = self._db.execute(
+            "SELECT s.id, s.created_at, s.lesson_id, s.model, "
+            "(SELECT COUNT(*) FROM entries e WHERE e.session_id = s.id), "
+            "(SELECT step_id FROM entries e WHERE e.session_id = s.id ORDER BY id DESC LIMIT 1) "
+            "FROM sessions s ORDER BY s.created_at DESC"
+        ).fetchall()
+        return [
+            SessionInfo(
+                id=r[0], created_at=r[1], lesson_id=r[2], model=r[3], turns=r[4], last_step=r[5]
+            )
+            for r in rows
+        ]
+
+    def latest_session(self) -> str | None:
+        row = self._db.execute(
+            "SELECT id FROM sessions ORDER BY created_at DESC, rowid DESC LIMIT 1"
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def has_session(self, session_id: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return row is not None

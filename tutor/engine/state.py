@@ -1,0 +1,36 @@
+"""The engine's state: small, serialisable, saved after every turn."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from tutor.engine.events import Phase
+from tutor.engine.plan import CalculatorKey
+
+
+class StepOutcome(BaseModel):
+    guess: str | None = None
+    answer: str | None = None
+    correct: bool | None = None
+    attempts: int = 0
+    recall_ok: bool | None = None
+    hits: list[str] = Field(default_factory=list)
+
+
+class FreeQuestion(BaseModel):
+    """A learner's own question with a checkable answer, waiting for their guess."""
+
+    text: str
+    summary: str
+    key: CalculatorKey
+    committed: str | None = None
+
+
+class EngineState(BaseModel):
+    step_index: int = 0
+    phase: Phase = "ask"
+    started: bool = False
+    committed: str | None = None
+    outcomes: dict[str, StepOutcome] = Field(default_factory=dict)
+    free: FreeQuestion | None = None
+    nudges: int = 0
