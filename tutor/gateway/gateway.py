@@ -1,0 +1,482 @@
+"""Gateway: the one ChatModel the tutor uses, for the embedded model and any litellm model.
+
+litellm is imported on first use, not at import time: it takes seconds to load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from tutor.gateway import local, offline
+from tutor.gateway.types import Chunk, GatewayError, Message, SchemaT, ToolCall
+from tutor.settings import ModelSettings
+
+T = TypeVar("T")
+
+BACKOFF_BASE_S = 0.5
+BACKOFF_CAP_S = 8.0
+
+# Where the provider reads its key from when settings.api_key is unset.
+KEY_ENV = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "gemini": "GEMINI_API_KEY",
+    "groq": "GROQ_API_KEY",
+    "mistral": "MISTRAL_API_KEY",
+    "openrouter": "OPENROUTER_API_KEY",
+    "together_ai": "TOGETHERAI_API_KEY",
+    "deepseek": "DEEPSEEK_API_KEY",
+    "azure": "AZURE_API_KEY",
+}
+
+
+async def _sleep(seconds: float) -> None:
+    """Backoff sleep; tests patch this to return at once."""
+    await asyncio.sleep(seconds)
+
+
+def backoff_delay(attempt: int) -> float:
+    """Exponential backoff with jitter: 0.5s, 1s, 2s, ... capped at 8s."""
+    delay: float = min(BACKOFF_CAP_S, BACKOFF_BASE_S * (2**attempt))
+    return delay * (0.75 + random.random() / 2)
+
+
+def _litellm() -> Any:
+    """Import litellm with the offline switches set and the local provider registered."""
+    offline.apply()
+    import litellm
+
+    # litellm prints "Give Feedback / Get Help" banners on errors; we report our own.
+    litellm.suppress_debug_info = True
+    litellm.telemetry = False
+    local.register()
+    return litellm
+
+
+def _status(exc: BaseException) -> int | None:
+    code = getattr(exc, "status_code", None)
+    return code if isinstance(code, int) else None
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Timeouts, refused connections, 429 and 5xx may succeed on a second try; the rest won't."""
+    litellm = _litellm()
+    never = (
+        litellm.AuthenticationError,
+        litellm.PermissionDeniedError,
+        litellm.NotFoundError,
+        litellm.BadRequestError,
+        litellm.ContextWindowExceededError,
+        litellm.ContentPolicyViolationError,
+        litellm.UnsupportedParamsError,
+    )
+    if isinstance(exc, never):
+        return False
+    retry = (
+        litellm.Timeout,
+        litellm.APIConnectionError,
+        litellm.RateLimitError,
+        litellm.InternalServerError,
+        litellm.ServiceUnavailableError,
+        litellm.BadGatewayError,
+        TimeoutError,
+        ConnectionError,
+    )
+    if isinstance(exc, retry):
+        return True
+    code = _status(exc)
+    return code is not None and (code == 429 or code >= 500)
+
+
+@dataclass
+class _ToolCallParts:
+    id: str = ""
+    name: str = ""
+    arguments: list[str] = field(default_factory=list)
+
+
+class Gateway:
+    """A ChatModel over litellm: streaming, tool calls, JSON output, retries, plain errors.
+
+    ``Gateway(settings.model)`` works for ``local/smollm2`` (the embedded model),
+    ``local/<name>`` with ``gguf_path``, and any litellm model string such as
+    ``openai/<model>`` with ``api_base`` (llama.cpp or vLLM server),
+    ``ollama/llama3.1`` or ``anthropic/claude-sonnet-4-5``.
+
+    ``extra`` is passed to every litellm call; tests use it for ``mock_response``.
+    """
+
+    def __init__(self, settings: ModelSettings, *, extra: dict[str, Any] | None = None) -> None:
+        self.settings = settings
+        self.extra = dict(extra or {})
+        self._provider = settings.name.split("/", 1)[0] if "/" in settings.name else ""
+        self._local = self._provider == local.PROVIDER
+        self._local_spec: local.LocalSpec | None = None
+
+    # ------------------------------------------------------------------ identity
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    @property
+    def is_local(self) -> bool:
+        return self.settings.is_local
+
+    # ------------------------------------------------------------------ local model
+
+    def local_spec(self) -> local.LocalSpec:
+        """The GGUF file and load options; GatewayError if the file or llama.cpp is missing."""
+        if self._local_spec is None:
+            path = local.resolve_gguf(self.name, self.settings.gguf_path)
+            local.require_llama_cpp(self.name)
+            self._local_spec = local.LocalSpec(
+                path=path, n_ctx=self.settings.n_ctx, n_threads=self.settings.n_threads
+            )
+        return self._local_spec
+
+    def warmup(self, messages: list[Message] | None = None) -> None:
+        """Load the local model now (blocking); a no-op for hosted models.
+
+        With ``messages`` (say, the system prompt) one token is generated so the
+        prompt's prefix sits in llama.cpp's KV cache before the learner's first turn.
+        """
+        if not self._local:
+            return
+        spec = self.local_spec()
+        local.get_llama(spec)
+        if messages:
+            local.complete_dict(spec, messages, {"max_tokens": 1, "temperature": 0.0})
+
+    async def awarmup(self, messages: list[Message] | None = None) -> None:
+        await asyncio.to_thread(self.warmup, messages)
+
+    # ------------------------------------------------------------------ litellm call
+
+    def _kwargs(self, messages: list[Message], max_tokens: int | None) -> dict[str, Any]:
+        s = self.settings
+        kwargs: dict[str, Any] = {
+            "model": s.name,
+            "messages": messages,
+            "temperature": s.temperature,
+            "max_tokens": max_tokens or s.max_tokens,
+            "timeout": s.timeout_s,
+            # retries are ours (see _retrying) so a half-streamed reply is never re-sent
+            "num_retries": 0,
+        }
+        if self._local:
+            spec = self.local_spec()
+            kwargs.update(gguf_path=str(spec.path), n_ctx=spec.n_ctx, n_threads=spec.n_threads)
+        else:
+            kwargs["max_retries"] = 0
+            if s.api_base:
+                kwargs["api_base"] = s.api_base
+            if s.api_key:
+                kwargs["api_key"] = s.api_key
+        kwargs.update(self.extra)
+        return kwargs
+
+    async def _prepare(self) -> None:
+        if self._local:
+            spec = self.local_spec()
+            if not local.is_loaded(spec):
+                # load outside litellm so a bad file surfaces as our GatewayError, unwrapped
+                await asyncio.to_thread(local.get_llama, spec)
+
+    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
+        attempt = 0
+        while True:
+            try:
+                return await call()
+            except GatewayError:
+                raise
+            except Exception as exc:
+                if attempt >= self.settings.retries or not is_retryable(exc):
+                    raise self.error(exc, attempts=attempt + 1) from exc
+                await _sleep(backoff_delay(attempt))
+                attempt += 1
+
+    async def stream(
+        self,
+        messages: list[Message],
+        *,
+        tools: list[dict[str, Any]] | None = None,
+        max_tokens: int | None = None,
+        tool_choice: str | dict[str, Any] | None = None,
+    ) -> AsyncIterator[Chunk]:
+        """Yield text deltas as they arrive, then one last chunk with finish_reason.
+
+        Tool calls are assembled from streamed fragments and emitted complete in
+        that last chunk. Failures before the first chunk are retried with backoff;
+        once output was yielded a failure raises GatewayError and nothing is re-sent.
+        """
+        await self._prepare()
+        litellm = _litellm()
+        kwargs = self._kwargs(messages, max_tokens)
+        kwargs["stream"] = True
+        if tools:
+            kwargs["tools"] = tools
+            if tool_choice is not None:
+                kwargs["tool_choice"] = tool_choice
+
+        attempt = 0
+        while True:
+            yielded = False
+            response: Any = None
+            try:
+                response = await litellm.acompletion(**kwargs)
+                parts: dict[int, _ToolCallParts] = {}
+                finish_reason: str | None = None
+                async for raw in response:
+                    if not raw.choices:
+                        continue
+                    choice = raw.choices[0]
+                    delta = choice.delta
+                    finish_reason = choice.finish_reason or finish_reason
+                    for frag in getattr(delta, "tool_calls", None) or []:
+                        _add_fragment(parts, frag)
+                    text = getattr(delta, "content", None) or ""
+                    if text:
+                        yielded = True
+                        yield Chunk(text=text)
+                calls = [
+                    ToolCall(
+                        id=p.id or f"call_{uuid.uuid4().hex[:12]}",
+                        name=p.name,
+                        arguments="".join(p.arguments) or "{}",
+                    )
+                    for _, p in sorted(parts.items())
+                    if p.name
+                ]
+                if calls and finish_reason in (None, "stop"):
+                    finish_reason = "tool_calls"
+                yield Chunk(tool_calls=calls, finish_reason=finish_reason or "stop")
+                return
+            except GatewayError:
+                raise
+            except Exception as exc:
+                if yielded:
+                    raise self.error(exc, partial=True) from exc
+                if attempt >= self.settings.retries or not is_retryable(exc):
+                    raise self.error(exc, attempts=attempt + 1) from exc
+                await _sleep(backoff_delay(attempt))
+                attempt += 1
+            finally:
+                await _close(response)
+
+    async def complete(
+        self,
+        messages: list[Message],
+        *,
+        max_tokens: int | None = None,
+    ) -> str:
+        """The whole reply as one string (streamed underneath, so retries behave the same)."""
+        parts = [c.text async for c in self.stream(messages, max_tokens=max_tokens)]
+        return "".join(parts)
+
+    async def complete_json(self, messages: list[Message], schema: type[SchemaT]) -> SchemaT:
+        """A reply constrained to ``schema``'s JSON, validated by pydantic.
+
+        The local model gets a llama.cpp grammar built from the JSON schema (it
+        honours enums and required keys but not numeric bounds, so pydantic has the
+        last word); hosted models get litellm's json_schema response_format. An
+        invalid reply is retried once with the validation error shown to the model.
+        """
+        await self._prepare()
+        litellm = _litellm()
+        json_schema = schema.model_json_schema()
+        if self._local:
+            response_format: dict[str, Any] = {"type": "json_object", "schema": json_schema}
+        else:
+            response_format = {
+                "type": "json_schema",
+                "json_schema": {"name": schema.__name__, "schema": json_schema, "strict": False},
+            }
+        convo = list(messages)
+        last_error = ""
+        for _ in range(2):
+            kwargs = self._kwargs(convo, None)
+            kwargs["response_format"] = response_format
+
+            async def call(kw: dict[str, Any] = kwargs) -> Any:
+                return await litellm.acompletion(**kw)
+
+            response = await self._retrying(call)
+            text = response.choices[0].message.content or ""
+            try:
+                return schema.model_validate_json(_strip_fences(text))
+            except ValidationError as exc:
+                last_error = _short_validation(exc)
+                convo = [
+                    *messages,
+                    {"role": "assistant", "content": text},
+                    {
+                        "role": "user",
+                        "content": f"That JSON was not valid: {last_error}. "
+                        "Reply again with only the corrected JSON object.",
+                    },
+                ]
+        raise GatewayError(
+            self.name,
+            f"the reply did not match {schema.__name__} twice ({last_error})",
+            "try a stronger model (model.name) or a lower temperature",
+        )
+
+    # ------------------------------------------------------------------ errors
+
+    def error(
+        self, exc: BaseException, *, attempts: int = 1, partial: bool = False
+    ) -> GatewayError:
+        """Turn a litellm/provider exception into one plain GatewayError with a hint."""
+        litellm = _litellm()
+        s = self.settings
+        tried = f" (tried {attempts} times)" if attempts > 1 else ""
+        where = s.api_base
+        if partial:
+            return GatewayError(
+                self.name,
+                f"the reply broke off after it had started: {_brief(exc)}",
+                "ask again; if it keeps happening, check the model server's logs",
+            )
+        if isinstance(exc, litellm.Timeout | TimeoutError):
+            return GatewayError(
+                self.name,
+                f"no answer within {s.timeout_s:.0f}s{tried}",
+                "raise model.timeout_s, shorten the prompt, or use a smaller/faster model"
+                + (f"; is the server at {where} overloaded?" if where else ""),
+            )
+        if isinstance(exc, litellm.AuthenticationError | litellm.PermissionDeniedError):
+            env = KEY_ENV.get(self._provider, f"{self._provider.upper()}_API_KEY")
+            return GatewayError(
+                self.name,
+                f"the provider refused the API key: {_brief(exc)}",
+                f"set {env} (or model.api_key) to a valid key",
+            )
+        if isinstance(exc, litellm.RateLimitError):
+            return GatewayError(
+                self.name,
+                f"rate limited by the provider{tried}",
+                "wait a minute and try again, or switch model.name to another model",
+            )
+        if isinstance(exc, litellm.NotFoundError):
+            return GatewayError(
+                self.name,
+                f"the provider does not know this model: {_brief(exc)}",
+                "check model.name (litellm form: provider/model)"
+                + (
+                    "; for ollama, run `ollama pull <model>` first"
+                    if self._provider == "ollama"
+                    else ""
+                ),
+            )
+        if isinstance(exc, litellm.ContextWindowExceededError):
+            return GatewayError(
+                self.name,
+                "the conversation is longer than the model's context window",
+                "start a new session, or raise model.n_ctx for a local model",
+            )
+        if isinstance(exc, litellm.APIConnectionError | ConnectionError) and not _status(exc):
+            return GatewayError(
+                self.name, f"could not connect{tried}: {_brief(exc)}", self._connect_hint()
+            )
+        code = _status(exc)
+        if code is not None and code >= 500:
+            return GatewayError(
+                self.name,
+                f"the server answered with error {code}{tried}",
+                "the provider is having trouble; try again later"
+                + (f", or check the server at {where}" if where else ""),
+            )
+        if isinstance(exc, litellm.BadRequestError):
+            return GatewayError(
+                self.name,
+                f"the provider rejected the request: {_brief(exc)}",
+                "check model.name and that this model supports the features used (tools, JSON)",
+            )
+        if self._local:
+            return GatewayError(
+                self.name,
+                f"the local model failed: {_brief(exc)}",
+                "run `tutor doctor`; check model.gguf_path and model.n_ctx",
+            )
+        return GatewayError(
+            self.name, f"the call failed{tried}: {_brief(exc)}", self._connect_hint()
+        )
+
+    def _connect_hint(self) -> str:
+        s = self.settings
+        if s.api_base:
+            return f"is the llama.cpp/vLLM server running at {s.api_base}?"
+        if self._provider == "ollama":
+            return "is ollama running (`ollama serve`, default http://localhost:11434)?"
+        if not s.api_key:
+            env = KEY_ENV.get(self._provider)
+            if env:
+                return f"check the network; is {env} set?"
+        return "check the network connection and model.api_base"
+
+
+def _add_fragment(parts: dict[int, _ToolCallParts], frag: Any) -> None:
+    """Merge one streamed tool-call fragment (OpenAI delta shape) into its call."""
+    index = getattr(frag, "index", None)
+    if index is None:
+        index = len(parts)
+    part = parts.setdefault(int(index), _ToolCallParts())
+    if getattr(frag, "id", None):
+        part.id = frag.id
+    fn = getattr(frag, "function", None)
+    if fn is None:
+        return
+    name = getattr(fn, "name", None)
+    if name:
+        part.name = name
+    arguments = getattr(fn, "arguments", None)
+    if arguments:
+        part.arguments.append(arguments if isinstance(arguments, str) else json.dumps(arguments))
+
+
+async def _close(response: Any) -> None:
+    """Close an abandoned stream so the local worker thread stops and frees the model."""
+    if response is None:
+        return
+    for target in (getattr(response, "completion_stream", None), response):
+        aclose = getattr(target, "aclose", None)
+        if aclose is None:
+            continue
+        # closing is best effort; the original outcome matters more
+        with contextlib.suppress(Exception):
+            await aclose()
+
+
+def _strip_fences(text: str) -> str:
+    # hosted models sometimes wrap JSON in ```json fences despite response_format
+    t = text.strip()
+    if t.startswith("```"):
+        t = t.split("\n", 1)[1] if "\n" in t else ""
+        t = t.rsplit("```", 1)[0]
+    return t.strip()
+
+
+def _short_validation(exc: ValidationError) -> str:
+    errs = exc.errors()
+    if not errs:
+        return str(exc)
+    first = errs[0]
+    loc = ".".join(str(p) for p in first.get("loc", ())) or "value"
+    more = f" (+{len(errs) - 1} more)" if len(errs) > 1 else ""
+    return f"{loc}: {first.get('msg', '')}{more}"
+
+
+def _brief(exc: BaseException) -> str:
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    text = str(text).replace("litellm.", "").strip()
+    return text if len(text) <= 300 else text[:297] + "..."
