@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from tutor import __version__
-from tutor.cli import corpus, doctor, eval, mig, prompts, sessions
+from tutor.cli import chat, corpus, doctor, eval, mig, prompts, sessions
 from tutor.cli.common import fail
 from tutor.settings import SettingsError, load_settings
 
@@ -21,6 +21,8 @@ app.add_typer(eval.app, name="eval", help="Run and compare the tutor eval suite.
 app.add_typer(sessions.app, name="sessions", help="List and export learning sessions.")
 app.add_typer(prompts.app, name="prompts", help="Check the teacher-editable prompts.")
 app.command("doctor")(doctor.doctor)
+app.command("chat")(chat.chat)
+app.command("ask")(chat.ask)
 
 
 def _version(value: bool) -> None:
@@ -41,9 +43,7 @@ def root(
     except SettingsError as exc:
         fail(str(exc))
     if ctx.invoked_subcommand is None:
-        from tutor.cli.chat import open_app
-
-        open_app(ctx.obj)
+        chat.open_app(ctx.obj)
 
 
 def run() -> None:

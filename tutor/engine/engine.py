@@ -161,6 +161,20 @@ class Engine:
             )
         return out
 
+    @property
+    def awaiting_guess(self) -> bool:
+        """True while a prediction is pending and nothing is committed."""
+        if self.state.free is not None:
+            return self.state.free.committed is None
+        step = self.step
+        return step is not None and step.kind == "step" and self.state.phase == "ask"
+
+    def leave_lesson(self) -> None:
+        """Free-question mode (`tutor ask`): no lesson step is pending."""
+        self.state.step_index = len(self.plan.steps)
+        self.state.phase = "done"
+        self.state.started = True
+
     def transcript(self) -> list[TranscriptEntry]:
         return list(self._transcript)
 
@@ -495,8 +509,8 @@ class Engine:
             question, template, pass_mark = step.question, "teach_back", max(2, len(points) // 2)
         else:
             assert step.recall is not None
-            points = step.recall.points
-            names = [" / ".join(p[:3]) for p in points]
+            points = [p.synonyms for p in step.recall.points]
+            names = [p.description for p in step.recall.points]
             model_answer = step.recall.answer
             question, template, pass_mark = step.recall.question, "recall", step.recall.pass_mark
         named = points_named(answer, points)
@@ -514,7 +528,8 @@ class Engine:
         if citations:
             yield Retrieved(citations=citations)
         score = f"{len(hits)} of {len(points)}"
-        head = ("**Well recalled.**" if passed else "**Partly there.**") + f" You named {score} points"
+        praise = "Strong explanation." if step.kind == "teach_back" else "Well recalled."
+        head = (f"**{praise}**" if passed else "**Partly there.**") + f" You named {score} points"
         head += f": {', '.join(hits)}." if hits else "."
         body = [head]
         if misses:
@@ -552,13 +567,14 @@ class Engine:
             yield TextDelta(text=self._tail_text)
             return
         collected: list[str] = []
+        first = True
         async for event in self._ask_step(nxt):
             if isinstance(event, TurnDone):
                 collected.append(event.text)
                 continue
-            if isinstance(event, TextDelta) and not collected and not event.text.startswith("\n"):
-                event = TextDelta(text=("\n\n" if not self._tail_text else "") + event.text)
-                self._tail_text = self._tail_text or "\n\n"
+            if isinstance(event, TextDelta) and first:
+                first = False
+                event = TextDelta(text="\n\n---\n\n" + event.text)
             yield event
         self._tail_text = "\n\n---\n\n" + "".join(collected)
 
@@ -718,7 +734,8 @@ class Engine:
 
     def _question_block(self, step: Step) -> str:
         if step.kind == "step":
-            return f"**Predict:** {step.question}\n\n{_options_text(step)}\n\n{_options_hint(step)}"
+            options = f"{_options_text(step)}\n\n" if step.options else ""
+            return f"**Predict:** {step.question}\n\n{options}{_options_hint(step)}"
         if step.kind == "recall":
             assert step.recall is not None
             return f"**Recall (don't peek):** {step.recall.question}"

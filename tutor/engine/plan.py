@@ -37,19 +37,17 @@ class PassageRef(BaseModel):
     doc: str | None = Field(None, description="restrict to this corpus document (file stem)")
 
 
-class Recall(BaseModel):
-    question: str
-    answer: str
-    points: list[list[str]] = Field(
-        description="each point is a list of synonyms; the answer names a point if any matches"
-    )
-    pass_mark: int = Field(1, ge=1)
-
-
 class RubricPoint(BaseModel):
     id: str
     description: str
-    synonyms: list[str]
+    synonyms: list[str] = Field(description="an answer names the point if any of these appears")
+
+
+class Recall(BaseModel):
+    question: str
+    answer: str
+    points: list[RubricPoint]
+    pass_mark: int = Field(1, ge=1)
 
 
 class Step(BaseModel):

@@ -1,0 +1,126 @@
+"""`tutor chat --plain` and `tutor ask`: the engine over stdin/stdout.
+
+Plain mode reads one learner message per line, for scripts and screen readers;
+`--jsonl` prints every engine event as one JSON line instead of prose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from typing import TextIO
+
+import typer
+
+from tutor.cli.common import fail, get_settings
+from tutor.engine.events import Event, TextDelta, TurnDone, TurnFailed
+from tutor.settings import Settings
+
+
+def with_model(settings: Settings, model: str | None) -> Settings:
+    if not model:
+        return settings
+    return settings.model_copy(update={"model": settings.model.model_copy(update={"name": model})})
+
+
+async def _emit(events: AsyncIterator[Event], out: TextIO, jsonl: bool) -> bool:
+    """Print a turn's events; return False when the turn failed."""
+    ok = True
+    async for event in events:
+        if jsonl:
+            out.write(event.model_dump_json() + "\n")
+        elif isinstance(event, TextDelta):
+            out.write(event.text)
+        elif isinstance(event, TurnDone):
+            out.write("\n\n")
+        elif isinstance(event, TurnFailed):
+            out.write(f"\n[error] {event.message}\n")
+        if isinstance(event, TurnFailed):
+            ok = False
+        out.flush()
+    return ok
+
+
+async def run_plain(
+    settings: Settings, *, jsonl: bool, resume: bool, inp: TextIO, out: TextIO
+) -> int:
+    from tutor.engine.factory import build_engine
+
+    def progress(message: str, _fraction: float | None) -> None:
+        if not jsonl:
+            sys.stderr.write(f"[{message}]\n")
+
+    engine = await asyncio.to_thread(build_engine, settings, resume=resume, progress=progress)
+    await _emit(engine.start(), out, jsonl)
+    interactive = inp.isatty()
+    failures = 0
+    while True:
+        if interactive:
+            out.write("you> ")
+            out.flush()
+        line = await asyncio.to_thread(inp.readline)
+        if not line:
+            break
+        text = line.strip()
+        if not text:
+            continue
+        if text in {"/quit", "/exit"}:
+            break
+        if not await _emit(engine.send(text), out, jsonl):
+            failures += 1
+    return 1 if failures else 0
+
+
+def chat(
+    ctx: typer.Context,
+    plain: bool = typer.Option(False, "--plain", help="Line-by-line over stdin/stdout."),
+    jsonl: bool = typer.Option(False, "--jsonl", help="With --plain: one JSON event per line."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the latest session."),
+    model: str | None = typer.Option(None, "--model", help="A litellm model string."),
+) -> None:
+    """Learn Lesson 23: the Textual app, or --plain for a line-by-line chat."""
+    settings = with_model(get_settings(ctx), model)
+    if not plain and not jsonl:
+        open_app(settings)
+        return
+    try:
+        code = asyncio.run(
+            run_plain(settings, jsonl=jsonl, resume=resume, inp=sys.stdin, out=sys.stdout)
+        )
+    except KeyboardInterrupt:
+        code = 130
+    raise typer.Exit(code)
+
+
+async def run_ask(settings: Settings, question: str, guess: str | None, jsonl: bool) -> int:
+    from tutor.engine.factory import build_engine
+
+    engine = await asyncio.to_thread(build_engine, settings)
+    engine.leave_lesson()
+    ok = await _emit(engine.send(question), sys.stdout, jsonl)
+    if ok and guess is not None and engine.committed_guess is None and engine.awaiting_guess:
+        ok = await _emit(engine.send(guess), sys.stdout, jsonl)
+    return 0 if ok else 1
+
+
+def ask(
+    ctx: typer.Context,
+    question: str = typer.Argument(..., help="Your question, in quotes."),
+    guess: str | None = typer.Option(
+        None, "--guess", help="Your guess, committed if the question has a checkable answer."
+    ),
+    jsonl: bool = typer.Option(False, "--jsonl", help="One JSON event per line."),
+    model: str | None = typer.Option(None, "--model", help="A litellm model string."),
+) -> None:
+    """Ask one free question in a fresh session (checkable answers still want a guess)."""
+    settings = with_model(get_settings(ctx), model)
+    if not question.strip():
+        fail("the question is empty")
+    raise typer.Exit(asyncio.run(run_ask(settings, question, guess, jsonl)))
+
+
+def open_app(settings: Settings) -> None:
+    from tutor.tui.app import run_app
+
+    run_app(settings)
