@@ -169,6 +169,19 @@ class Engine:
         step = self.step
         return step is not None and step.kind == "step" and self.state.phase == "ask"
 
+    def goto(self, step_id: str, phase: Phase = "ask") -> None:
+        """Place the session at a step (evals and tests start cases mid-lesson)."""
+        self.state.step_index = self.plan.index(step_id)
+        step = self.plan.steps[self.state.step_index]
+        if step.kind == "recall":
+            phase = "recall"
+        elif step.kind == "teach_back":
+            phase = "teach_back"
+        self.state.phase = phase
+        self.state.started = True
+        self.state.committed = None
+        self.state.free = None
+
     def leave_lesson(self) -> None:
         """Free-question mode (`tutor ask`): no lesson step is pending."""
         self.state.step_index = len(self.plan.steps)
