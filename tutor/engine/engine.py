@@ -192,6 +192,17 @@ class Engine:
         return list(self._transcript)
 
     async def start(self) -> AsyncIterator[Event]:
+        snapshot = self.state.model_copy(deep=True)
+        try:
+            async for event in self._opening():
+                if isinstance(event, TurnDone):
+                    self._log_tutor(event)
+                yield event
+        except GatewayError as exc:
+            self.state = snapshot
+            yield TurnFailed(message=str(exc), learner_text="")
+
+    async def _opening(self) -> AsyncIterator[Event]:
         step = self.step
         if self.state.started and step is not None:
             text = "Welcome back. We were here:\n\n" + self._pending_prompt()
@@ -991,15 +1002,17 @@ def _args(arguments: dict[str, Any]) -> str:
 
 
 def _explain_result(key: CalculatorKey, record: ToolRecord) -> str:
+    """The calculator's own account of its answer: its reason, arithmetic or notes."""
     result = record.result if isinstance(record.result, dict) else {}
-    for field in ("explanation", "reason", "summary"):
+    reason = result.get("reason")
+    if isinstance(reason, str) and reason:
+        return reason[0].upper() + reason[1:] + ("" if reason.endswith(".") else ".")
+    for field in ("lines", "notes"):
         value = result.get(field)
-        if isinstance(value, str) and value:
-            return value
-    arithmetic = result.get("arithmetic")
-    if isinstance(arithmetic, list):
-        return "\n".join(f"- {line}" for line in arithmetic if isinstance(line, str))
-    return ""
+        if isinstance(value, list) and value:
+            return "\n".join(f"- {line}" for line in value if isinstance(line, str))
+    basis = result.get("basis")
+    return f"Placement data: {basis}." if isinstance(basis, str) and basis else ""
 
 
 def _passages_text(citations: list[Citation]) -> str:
