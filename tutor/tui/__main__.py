@@ -1,0 +1,3 @@
+from tutor.tui.launch import main
+
+main()

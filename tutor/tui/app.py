@@ -1,0 +1,638 @@
+"""The learner's app: chat in the centre, progress on the left, sources and calculator right."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Markdown, Static
+
+from tutor.engine.events import (
+    Citation,
+    Event,
+    Phase,
+    PhaseChanged,
+    PredictionRequested,
+    Retrieved,
+    TextDelta,
+    ToolCalled,
+    ToolRecord,
+    ToolResult,
+    TurnDone,
+    TurnFailed,
+    Verdict,
+)
+from tutor.engine.protocol import TutorEngine
+from tutor.settings import Settings
+from tutor.tui.bench import BenchReporter, peak_rss_kb
+from tutor.tui.calc import calculator_numbers, mark_numbers
+from tutor.tui.factory import EngineFactory, default_factory
+from tutor.tui.host import EngineHost
+from tutor.tui.screens import HelpScreen, ModelScreen
+from tutor.tui.widgets.calculator import CalculatorCard
+from tutor.tui.widgets.chat import ChatInput, ChatLog, MessageView
+from tutor.tui.widgets.prediction import PredictionCard
+from tutor.tui.widgets.progress import LessonProgress
+from tutor.tui.widgets.sources import SourcesPanel
+from tutor.tui.widgets.status import StatusLine
+
+WELCOME = (
+    "Welcome to Lesson 23: slicing one GPU with MIG. Each step asks you to predict first, "
+    "then reveals. Type here at any time; F1 shows the keys."
+)
+FLUSH_INTERVAL = 1 / 20
+DARK, LIGHT = "textual-dark", "textual-light"
+
+
+@dataclass
+class _Turn:
+    learner_text: str = ""
+    learner_msg: MessageView | None = None
+    card: PredictionCard | None = None
+    tutor_msg: MessageView | None = None
+    records: list[ToolRecord] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    deltas: int = 0
+    first_delta: float = 0.0
+    last_delta: float = 0.0
+    failed: bool = False
+
+
+class TutorApp(App[None]):
+    CSS_PATH = "tutor.tcss"
+    TITLE = "tutor"
+    SUB_TITLE = "Lesson 23 · Multi-Instance GPU"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help"),
+        Binding("f2", "toggle_sources", "Sources"),
+        Binding("f3", "toggle_calculator", "Calculator"),
+        Binding("f4", "toggle_progress", "Progress"),
+        Binding("ctrl+y", "copy_reply", "Copy reply"),
+        Binding("ctrl+t", "toggle_theme", "Theme"),
+        Binding("ctrl+n", "new_session", "New session", show=False),
+        Binding("ctrl+e", "export", "Export", show=False),
+        Binding("ctrl+o", "switch_model", "Model", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        factory: EngineFactory | None = None,
+        *,
+        resume: bool = True,
+        clock: Callable[[], float] = time.perf_counter,
+        bench: BenchReporter | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.factory = factory or default_factory()
+        self.resume = resume
+        self.clock = clock
+        self.bench = bench
+        self.host = EngineHost()
+        self.engine: TutorEngine | None = None
+        self.phase: Phase | None = None
+        self.step_title: str | None = None
+        self.cards: dict[str, PredictionCard] = {}
+        self.records: list[ToolRecord] = []
+        self.last_reply = ""
+        self.load_error: str | None = None
+        self._queued: list[tuple[str, MessageView]] = []
+        self._turn_lock = asyncio.Lock()
+        self._busy = 0
+        self._loading = False
+        self._streaming: MessageView | None = None
+        self._ui_thread: int | None = None
+        self._ui_loop: asyncio.AbstractEventLoop | None = None
+        if settings.theme in (DARK, LIGHT):
+            self.theme = settings.theme
+
+    # ---- layout -------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        with Horizontal(id="body"):
+            yield LessonProgress(id="progress")
+            with Vertical(id="centre"):
+                yield ChatLog(id="chat")
+                yield ChatInput(id="input")
+            with Vertical(id="side"):
+                yield SourcesPanel(id="sources")
+                yield CalculatorCard(id="calculator")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    @property
+    def chat(self) -> ChatLog:
+        return self.query_one("#chat", ChatLog)
+
+    @property
+    def chat_input(self) -> ChatInput:
+        return self.query_one("#input", ChatInput)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one("#status", StatusLine)
+
+    @property
+    def sources(self) -> SourcesPanel:
+        return self.query_one("#sources", SourcesPanel)
+
+    @property
+    def calculator(self) -> CalculatorCard:
+        return self.query_one("#calculator", CalculatorCard)
+
+    @property
+    def progress_panel(self) -> LessonProgress:
+        return self.query_one("#progress", LessonProgress)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing loading, streaming or waiting: what tests and scripts wait for."""
+        return not self._loading and self._busy == 0 and not self._queued
+
+    async def wait_idle(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.idle:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the app did not settle")
+            await asyncio.sleep(0.01)
+
+    async def on_mount(self) -> None:
+        self._ui_thread = threading.get_ident()
+        self._ui_loop = asyncio.get_running_loop()
+        self.status.model = self.settings.model.name
+        self.status.local = self.settings.model.is_local
+        # The side panel starts hidden: it opens when a reply brings sources or a calculation.
+        self.sources.display = False
+        self.calculator.display = False
+        self._sync_side()
+        await self.chat.add(Static(WELCOME, classes="system-note"))
+        self.chat_input.focus()
+        self.set_interval(FLUSH_INTERVAL, self._flush_stream)
+        self.call_after_refresh(self._interactive)
+        self._start_loading(self.resume, history=True, start=True)
+
+    def _interactive(self) -> None:
+        if self.bench is not None:
+            self.bench.mark("interactive")
+
+    async def on_unmount(self) -> None:
+        self.host.close()
+
+    # ---- engine lifecycle ---------------------------------------------------
+
+    def _start_loading(self, resume: bool, *, history: bool, start: bool) -> None:
+        self._loading = True
+        self.run_worker(
+            self._load(resume, history=history, start=start), group="engine", exclusive=True
+        )
+
+    def _progress(self, message: str, fraction: float | None) -> None:
+        """Factory progress; may arrive from the engine thread."""
+        if threading.get_ident() == self._ui_thread or self._ui_loop is None:
+            self._show_progress(message, fraction)
+        else:
+            self._ui_loop.call_soon_threadsafe(self._show_progress, message, fraction)
+
+    def _show_progress(self, message: str, fraction: float | None) -> None:
+        self.status.activity = message
+        self.status.fraction = fraction
+
+    async def _load(self, resume: bool, *, history: bool, start: bool) -> None:
+        self._loading = True
+        try:
+            old, self.engine = self.engine, None
+            if old is not None:
+                await self._close_engine(old)
+            self.load_error = None
+            self._show_progress("loading model…", None)
+            settings, factory = self.settings, self.factory
+            try:
+                engine = await self.host.call(
+                    lambda: factory(settings, resume=resume, progress=self._progress)
+                )
+            except Exception as exc:
+                self.load_error = str(exc)
+                self._show_progress("engine unavailable", None)
+                self.notify(
+                    str(exc), title="Could not start the tutor", severity="error", timeout=30
+                )
+                return
+            self.engine = engine
+            self._show_progress("ready", None)
+            if self.bench is not None:
+                self.bench.mark("ready", peak_rss_kb=peak_rss_kb())
+                if self.bench.exit_when_ready:
+                    self.exit()
+                    return
+            await self.refresh_progress()
+            if history:
+                await self._show_history(engine)
+            if start:
+                await self._run_turn(engine.start)
+        finally:
+            self._loading = False
+        await self._drain_queue()
+
+    async def _close_engine(self, engine: TutorEngine) -> None:
+        closer: Any = getattr(engine, "aclose", None) or getattr(engine, "close", None)
+        if callable(closer):
+            try:
+                await self.host.call(closer)
+            except Exception as exc:
+                self.log.warning(f"closing the engine failed: {exc}")
+
+    async def _show_history(self, engine: TutorEngine) -> None:
+        entries = await self.host.call(engine.transcript)
+        for entry in entries:
+            await self.chat.add(MessageView(entry.role, entry.text, phase=entry.phase))
+            if entry.role == "tutor":
+                self.last_reply = entry.text
+        if entries:
+            await self.chat.add(
+                Static(
+                    f"Resumed your last session ({engine.session_id}). "
+                    "Start fresh with Ctrl+N or “New session” in the palette (Ctrl+P).",
+                    classes="system-note",
+                )
+            )
+
+    async def _drain_queue(self) -> None:
+        engine = self.engine
+        while engine is not None and self._queued:
+            text, msg = self._queued.pop(0)
+            msg.set_note("")
+            await self._run_turn(partial(engine.send, text), learner_text=text, learner_msg=msg)
+
+    async def refresh_progress(self) -> None:
+        engine = self.engine
+        if engine is None:
+            return
+        steps = await self.host.call(engine.progress)
+        await self.progress_panel.show(steps)
+
+    # ---- turns ----------------------------------------------------------------
+
+    async def _run_turn(
+        self,
+        make: Callable[[], AsyncIterator[Event]],
+        *,
+        learner_text: str = "",
+        learner_msg: MessageView | None = None,
+        card: PredictionCard | None = None,
+    ) -> None:
+        self._busy += 1
+        try:
+            async with self._turn_lock:
+                turn = _Turn(learner_text=learner_text, learner_msg=learner_msg, card=card)
+                self.status.activity = "thinking…"
+                try:
+                    async for event in self.host.stream(make):
+                        await self._handle(event, turn)
+                except Exception as exc:
+                    failure = TurnFailed(message=f"{exc}", learner_text=learner_text)
+                    await self._handle(failure, turn)
+                await self._end_turn(turn)
+        finally:
+            self._busy -= 1
+
+    async def _ensure_tutor_msg(self, turn: _Turn) -> MessageView:
+        if turn.tutor_msg is None:
+            turn.tutor_msg = MessageView("tutor", phase=self.phase)
+            await self.chat.add(turn.tutor_msg)
+        return turn.tutor_msg
+
+    async def _handle(self, event: Event, turn: _Turn) -> None:
+        if isinstance(event, TextDelta):
+            msg = await self._ensure_tutor_msg(turn)
+            msg.buffer(event.text)
+            self._streaming = msg
+            now = self.clock()
+            if turn.deltas == 0:
+                turn.first_delta = now
+            turn.deltas += 1
+            turn.last_delta = now
+            if turn.deltas % 8 == 0 and now > turn.first_delta:
+                self.status.rate = turn.deltas / (now - turn.first_delta)
+        elif isinstance(event, PhaseChanged):
+            self.phase = event.phase
+            if event.step_title:
+                self.step_title = event.step_title
+            if turn.tutor_msg is not None:
+                turn.tutor_msg.set_phase(event.phase)
+            await self.refresh_progress()
+        elif isinstance(event, PredictionRequested):
+            await self._ensure_tutor_msg(turn)
+            await self._flush_stream()
+            card = PredictionCard(event, title=self.step_title)
+            self.cards[event.step_id] = card
+            await self.chat.add(card)
+        elif isinstance(event, Retrieved):
+            turn.citations = list(event.citations)
+        elif isinstance(event, ToolCalled):
+            self.status.activity = f"calculating: {event.name}…"
+        elif isinstance(event, ToolResult):
+            turn.records.append(event.record)
+            self.records.append(event.record)
+            self.calculator.show_record(event.record)
+            self.calculator.display = True
+            self._sync_side()
+        elif isinstance(event, Verdict):
+            target = self.cards.get(event.step_id) or turn.card
+            if target is not None:
+                target.show_verdict(event)
+            await self.refresh_progress()
+        elif isinstance(event, TurnDone):
+            await self._done(event, turn)
+        elif isinstance(event, TurnFailed):
+            await self._failed(event, turn)
+
+    async def _done(self, event: TurnDone, turn: _Turn) -> None:
+        self.phase = event.phase
+        if not turn.records and event.tool_calls:
+            turn.records = list(event.tool_calls)
+            self.records.extend(turn.records)
+            self.calculator.show_record(turn.records[-1])
+            self.calculator.display = True
+        citations = list(event.citations) or turn.citations
+        text, marked = mark_numbers(
+            event.text,
+            calculator_numbers(turn.records),
+            offset=len(self.records) - len(turn.records),
+        )
+        msg = await self._ensure_tutor_msg(turn) if event.text else turn.tutor_msg
+        if msg is not None:
+            msg.set_phase(event.phase)
+            if self._streaming is msg:
+                self._streaming = None
+            await msg.finish(text)
+            msg.citations = citations
+            notes = []
+            if citations:
+                notes.append(f"{len(citations)} source{'s' if len(citations) > 1 else ''} (F2)")
+            if marked:
+                notes.append("underlined numbers come from the calculator")
+            if event.replaced:
+                notes.append("checked wording")
+            msg.set_note(" · ".join(notes))
+        if event.text:
+            self.last_reply = event.text
+        if citations:
+            await self.sources.show(citations)
+            self.sources.display = True
+            self._sync_side()
+        if turn.deltas > 1 and turn.last_delta > turn.first_delta:
+            self.status.rate = turn.deltas / (turn.last_delta - turn.first_delta)
+        self.chat.follow()
+        await self.refresh_progress()
+        # An engine may finish one message and begin the next in the same stream
+        # (a reveal followed by the next step's question): start afresh.
+        turn.tutor_msg = None
+        turn.records = []
+        turn.citations = []
+        turn.deltas = 0
+
+    async def _failed(self, event: TurnFailed, turn: _Turn) -> None:
+        turn.failed = True
+        self.notify(
+            event.message or "the model did not answer",
+            title="No reply",
+            severity="error",
+            timeout=8,
+        )
+        text = event.learner_text or turn.learner_text
+        if text:
+            box = self.chat_input
+            existing = box.text.strip()
+            box.text = text if not existing else f"{text}\n{existing}"
+            box.move_cursor(box.document.end)
+            box.focus()
+        if turn.learner_msg is not None:
+            turn.learner_msg.add_class("failed")
+            turn.learner_msg.set_note("not answered — your text is back in the input")
+        if turn.tutor_msg is not None:
+            turn.tutor_msg.set_note("interrupted")
+        if turn.card is not None:
+            turn.card.unlock_reveal()
+
+    async def _end_turn(self, turn: _Turn) -> None:
+        # A message still open here never got its TurnDone: settle what streamed.
+        msg = turn.tutor_msg
+        if msg is not None:
+            if self._streaming is msg:
+                self._streaming = None
+            await msg.finish()
+            if not msg.text.strip():
+                await msg.remove()
+        self.status.activity = "ready" if self.engine is not None else self.status.activity
+
+    async def _flush_stream(self) -> None:
+        msg = self._streaming
+        if msg is not None and msg.is_mounted:
+            await msg.flush()
+            self.chat.follow()
+
+    # ---- learner actions --------------------------------------------------------
+
+    @on(ChatInput.Submitted)
+    async def _submitted(self, event: ChatInput.Submitted) -> None:
+        await self.send_text(event.text)
+
+    async def send_text(self, text: str) -> None:
+        self.chat_input.clear()
+        msg = MessageView("learner", text, phase=self.phase)
+        await self.chat.add(msg)
+        engine = self.engine
+        if engine is None:
+            if self.load_error and not self._loading:
+                msg.set_note("not sent — the tutor is unavailable")
+                self.notify(self.load_error, severity="error")
+                return
+            msg.set_note("queued — sent when the model is ready")
+            self._queued.append((text, msg))
+            return
+        self.run_worker(
+            self._run_turn(lambda: engine.send(text), learner_text=text, learner_msg=msg),
+            group="turns",
+        )
+
+    @on(PredictionCard.CommitRequested)
+    async def _commit(self, event: PredictionCard.CommitRequested) -> None:
+        self.run_worker(self.commit_guess(event.card, event.guess), group="turns")
+
+    async def commit_guess(self, card: PredictionCard, guess: str) -> None:
+        engine = self.engine
+        if engine is None:
+            self.notify("The model is still loading; commit again in a moment.", severity="warning")
+            return
+        self._busy += 1
+        try:
+            async with self._turn_lock:
+                try:
+                    result = await self.host.call(lambda: engine.commit(guess))
+                except Exception as exc:
+                    self.notify(str(exc), title="Commit failed", severity="error")
+                    return
+            if result.accepted:
+                card.lock_guess(result.guess or guess)
+            else:
+                self.notify(result.message or "That guess was not accepted.", severity="warning")
+            await self.refresh_progress()
+        finally:
+            self._busy -= 1
+
+    @on(PredictionCard.RevealRequested)
+    async def _reveal(self, event: PredictionCard.RevealRequested) -> None:
+        engine = self.engine
+        if engine is None:
+            event.card.unlock_reveal()
+            return
+        self.run_worker(self._run_turn(engine.reveal, card=event.card), group="turns")
+
+    @on(Markdown.LinkClicked)
+    def _link(self, event: Markdown.LinkClicked) -> None:
+        href = event.href
+        if href.startswith("calc:"):
+            index = int(href[5:]) if href[5:].isdigit() else -1
+            if 0 <= index < len(self.records):
+                self.calculator.show_record(self.records[index])
+                self.calculator.display = True
+                self._sync_side()
+        else:
+            self.open_url(href)
+
+    # ---- actions ------------------------------------------------------------------
+
+    def _sync_side(self) -> None:
+        side = self.query_one("#side")
+        side.display = bool(self.sources.display or self.calculator.display)
+
+    def action_toggle_sources(self) -> None:
+        self.sources.display = not self.sources.display
+        self._sync_side()
+
+    def action_toggle_calculator(self) -> None:
+        self.calculator.display = not self.calculator.display
+        self._sync_side()
+
+    def action_toggle_progress(self) -> None:
+        self.progress_panel.display = not self.progress_panel.display
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT if self.current_theme.dark else DARK
+
+    def action_copy_reply(self) -> None:
+        if not self.last_reply:
+            self.notify("No reply to copy yet.", severity="warning")
+            return
+        self.copy_to_clipboard(self.last_reply)
+        self.notify("Copied the last reply.")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    async def _reset_view(self) -> None:
+        await self.chat.remove_children()
+        self.cards.clear()
+        self.records.clear()
+        self.last_reply = ""
+        self.phase = None
+        await self.sources.show([])
+        self.sources.display = self.calculator.display = False
+        self._sync_side()
+        await self.progress_panel.show([])
+
+    async def action_new_session(self) -> None:
+        await self._restart(resume=False)
+
+    async def action_resume(self) -> None:
+        await self._restart(resume=True)
+
+    async def _restart(self, *, resume: bool) -> None:
+        await self._reset_view()
+        await self.chat.add(
+            Static(
+                "Resuming your last session…" if resume else "Starting a new session…",
+                classes="system-note",
+            )
+        )
+        self._start_loading(resume, history=resume, start=True)
+
+    def action_export(self) -> None:
+        self.run_worker(self.export_transcript(), group="export")
+
+    async def export_transcript(self) -> None:
+        from tutor.tui.export import export_transcript
+
+        engine = self.engine
+        if engine is None:
+            self.notify("Nothing to export yet.", severity="warning")
+            return
+        entries = await self.host.call(engine.transcript)
+        session_id = engine.session_id
+        try:
+            path = await asyncio.to_thread(
+                export_transcript, self.settings.home, session_id, entries
+            )
+        except OSError as exc:
+            self.notify(str(exc), title="Export failed", severity="error")
+            return
+        self.notify(str(path), title="Transcript exported", timeout=10)
+
+    def action_switch_model(self) -> None:
+        self.push_screen(ModelScreen(self.settings.model.name), self._model_chosen)
+
+    async def _model_chosen(self, name: str | None) -> None:
+        if not name or name == self.settings.model.name:
+            return
+        await self.switch_model(name)
+
+    async def switch_model(self, name: str) -> None:
+        model = self.settings.model.model_copy(update={"name": name})
+        self.settings = self.settings.model_copy(update={"model": model})
+        self.status.model = name
+        self.status.local = model.is_local
+        self.status.rate = None
+        await self.chat.add(Static(f"Switched the model to {name}.", classes="system-note"))
+        # Same session, new model: nothing to re-show and nothing to re-ask.
+        self._start_loading(True, history=False, start=False)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield SystemCommand(
+            "New session", "Start the lesson again from step 1", self.action_new_session
+        )
+        yield SystemCommand(
+            "Resume last session", "Reload the most recent session", self.action_resume
+        )
+        yield SystemCommand(
+            "Export transcript", "Save this session as markdown", self.action_export
+        )
+        yield SystemCommand(
+            "Switch model", "Use another litellm model string", self.action_switch_model
+        )
+        yield SystemCommand(
+            "Toggle sources", "Show or hide the sources panel (F2)", self.action_toggle_sources
+        )
+        yield SystemCommand(
+            "Toggle calculator",
+            "Show or hide the calculator card (F3)",
+            self.action_toggle_calculator,
+        )
+        yield SystemCommand("Toggle theme", "Dark or light (Ctrl+T)", self.action_toggle_theme)
+        yield SystemCommand(
+            "Copy last reply", "Copy the tutor's last reply (Ctrl+Y)", self.action_copy_reply
+        )
+        yield SystemCommand("Help", "How the tutor works, and its keys (F1)", self.action_help)
+        yield from super().get_system_commands(screen)

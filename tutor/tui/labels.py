@@ -1,0 +1,20 @@
+"""Words the app shows for engine states."""
+
+from __future__ import annotations
+
+from tutor.engine.events import Phase
+
+PHASE_LABELS: dict[str, str] = {
+    "ask": "asking",
+    "reveal": "revealed",
+    "recall": "recall",
+    "teach_back": "teach-back",
+    "free": "free chat",
+    "done": "done",
+}
+
+
+def phase_label(phase: Phase | str | None) -> str:
+    if phase is None:
+        return ""
+    return PHASE_LABELS.get(phase, str(phase))

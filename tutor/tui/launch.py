@@ -1,0 +1,34 @@
+"""Starting the app from the CLI (`tutor`) or `python -m tutor.tui`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from tutor.settings import Settings, load_settings
+from tutor.tui.bench import BENCH_ENV
+
+
+def run_app(settings: Settings, *, resume: bool = True, headless: bool = False) -> None:
+    from tutor.tui.app import TutorApp
+    from tutor.tui.bench import BenchReporter
+
+    bench = BenchReporter() if os.environ.get(BENCH_ENV) else None
+    TutorApp(settings, resume=resume, bench=bench).run(headless=headless or bench is not None)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tutor.tui", description=__doc__)
+    parser.add_argument("--fresh", action="store_true", help="start a new session")
+    parser.add_argument("--fake", action="store_true", help="use the scripted engine")
+    parser.add_argument(
+        "--bench",
+        action="store_true",
+        help="headless: print timing markers to stderr and exit when ready",
+    )
+    args = parser.parse_args(argv)
+    if args.fake:
+        os.environ.setdefault("TUTOR_FAKE_ENGINE", "1")
+    if args.bench:
+        os.environ[BENCH_ENV] = "1"
+    run_app(load_settings(), resume=not args.fresh)

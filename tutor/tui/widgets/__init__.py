@@ -1,0 +1,1 @@
+"""Small widgets the tutor app is composed of."""
