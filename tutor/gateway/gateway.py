@@ -185,6 +185,10 @@ class Gateway:
         kwargs.update(self.extra)
         return kwargs
 
+    def _retryable(self, exc: BaseException) -> bool:
+        # the in-process model fails the same way twice; only remote calls get retries
+        return not self._local and is_retryable(exc)
+
     async def _prepare(self) -> None:
         if self._local:
             spec = self.local_spec()
@@ -200,7 +204,7 @@ class Gateway:
             except GatewayError:
                 raise
             except Exception as exc:
-                if attempt >= self.settings.retries or not is_retryable(exc):
+                if attempt >= self.settings.retries or not self._retryable(exc):
                     raise self.error(exc, attempts=attempt + 1) from exc
                 await _sleep(backoff_delay(attempt))
                 attempt += 1
@@ -266,7 +270,7 @@ class Gateway:
             except Exception as exc:
                 if yielded:
                     raise self.error(exc, partial=True) from exc
-                if attempt >= self.settings.retries or not is_retryable(exc):
+                if attempt >= self.settings.retries or not self._retryable(exc):
                     raise self.error(exc, attempts=attempt + 1) from exc
                 await _sleep(backoff_delay(attempt))
                 attempt += 1
@@ -384,7 +388,21 @@ class Gateway:
                 "the conversation is longer than the model's context window",
                 "start a new session, or raise model.n_ctx for a local model",
             )
-        if isinstance(exc, litellm.APIConnectionError | ConnectionError) and not _status(exc):
+        if self._local:
+            if "context window" in str(exc):
+                return GatewayError(
+                    self.name,
+                    "the conversation is longer than the local model's context window",
+                    "start a new session, or raise model.n_ctx",
+                )
+            return GatewayError(
+                self.name,
+                f"the local model failed: {_brief(exc)}",
+                "run `tutor doctor`; check model.gguf_path and model.n_ctx",
+            )
+        # litellm reports a refused connection as a 500 (InternalServerError or
+        # APIConnectionError) whose message says so; the hint must point at the server
+        if isinstance(exc, litellm.APIConnectionError | ConnectionError) or _connect_failed(exc):
             return GatewayError(
                 self.name, f"could not connect{tried}: {_brief(exc)}", self._connect_hint()
             )
@@ -401,12 +419,6 @@ class Gateway:
                 self.name,
                 f"the provider rejected the request: {_brief(exc)}",
                 "check model.name and that this model supports the features used (tools, JSON)",
-            )
-        if self._local:
-            return GatewayError(
-                self.name,
-                f"the local model failed: {_brief(exc)}",
-                "run `tutor doctor`; check model.gguf_path and model.n_ctx",
             )
         return GatewayError(
             self.name, f"the call failed{tried}: {_brief(exc)}", self._connect_hint()
@@ -455,6 +467,14 @@ async def _close(response: Any) -> None:
         # closing is best effort; the original outcome matters more
         with contextlib.suppress(Exception):
             await aclose()
+
+
+_CONNECT_WORDS = ("connection error", "connection refused", "connecterror", "cannot connect")
+
+
+def _connect_failed(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(word in text for word in _CONNECT_WORDS)
 
 
 def _strip_fences(text: str) -> str:

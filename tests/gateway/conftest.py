@@ -1,0 +1,92 @@
+"""Gateway tests: isolated home/config, offline switches, instant backoff, scripted providers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gateway_helpers import Script
+
+from tutor.gateway import offline
+
+
+@pytest.fixture(autouse=True)
+def _gateway_isolation(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("gateway-home")
+    monkeypatch.setenv("TUTOR_HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.delenv("TUTOR_CONFIG", raising=False)
+    for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    offline.apply()
+    yield home
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Backoff sleeps are recorded instead of slept."""
+    from tutor.gateway import gateway
+
+    recorded: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr(gateway, "_sleep", fake_sleep)
+    return recorded
+
+
+@pytest.fixture
+def script() -> Iterator[Script]:
+    """Register litellm custom provider ``scripted`` driven by a Script."""
+    from tutor.gateway.gateway import _litellm
+
+    litellm = _litellm()
+    from litellm.llms.custom_llm import CustomLLM
+    from litellm.types.utils import GenericStreamingChunk
+
+    state = Script()
+
+    def chunk(text: str, done: bool = False) -> GenericStreamingChunk:
+        return GenericStreamingChunk(
+            text=text,
+            tool_use=None,
+            is_finished=done,
+            finish_reason="stop" if done else "",
+            usage=None,
+            index=0,
+        )
+
+    class Scripted(CustomLLM):  # type: ignore[misc]
+        async def acompletion(self, *args: Any, **kw: Any) -> Any:
+            step = state.next(kw)
+            if isinstance(step, BaseException):
+                raise step
+            assert isinstance(step, str)
+            return litellm.ModelResponse(
+                choices=[{"index": 0, "message": {"role": "assistant", "content": step}}]
+            )
+
+        async def astreaming(self, *args: Any, **kw: Any) -> AsyncIterator[Any]:  # type: ignore[override]
+            step = state.next(kw)
+            if isinstance(step, BaseException):
+                raise step
+            pieces = step if isinstance(step, list) else [step]
+            for piece in pieces:
+                if isinstance(piece, BaseException):
+                    raise piece
+                yield chunk(piece)
+            yield chunk("", done=True)
+
+    handler = Scripted()
+    before = list(litellm.custom_provider_map)
+    litellm.custom_provider_map = [*before, {"provider": "scripted", "custom_handler": handler}]
+    try:
+        yield state
+    finally:
+        litellm.custom_provider_map = before
