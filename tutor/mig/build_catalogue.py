@@ -21,25 +21,52 @@ OUT = Path(__file__).with_name("catalogue.json")
 # Names people type: product names, nvidia-smi product strings, Kubernetes product labels.
 ALIASES: dict[str, list[str]] = {
     "A100-40GB": [
-        "A100 40GB", "A100-SXM4-40GB", "A100-PCIE-40GB", "NVIDIA A100-SXM4-40GB",
-        "NVIDIA A100-PCIE-40GB", "A100 40GB PCIe", "A100 40GB SXM",
+        "A100 40GB",
+        "A100-SXM4-40GB",
+        "A100-PCIE-40GB",
+        "NVIDIA A100-SXM4-40GB",
+        "NVIDIA A100-PCIE-40GB",
+        "A100 40GB PCIe",
+        "A100 40GB SXM",
     ],
     "A100-80GB": [
-        "A100 80GB", "A100-SXM4-80GB", "A100-PCIE-80GB", "NVIDIA A100-SXM4-80GB",
-        "NVIDIA A100 80GB PCIe", "A100 80GB PCIe", "A100 80GB SXM",
+        "A100 80GB",
+        "A100-SXM4-80GB",
+        "A100-PCIE-80GB",
+        "NVIDIA A100-SXM4-80GB",
+        "NVIDIA A100 80GB PCIe",
+        "A100 80GB PCIe",
+        "A100 80GB SXM",
     ],
     "A30-24GB": ["A30", "A30 24GB", "NVIDIA A30"],
     "H100-80GB": [
-        "H100 80GB", "H100-SXM5-80GB", "H100-PCIE-80GB", "H100 80GB HBM3", "NVIDIA H100 80GB HBM3",
-        "H100 SXM", "H100 SXM5", "H100 PCIe", "NVIDIA H100 PCIe",
+        "H100 80GB",
+        "H100-SXM5-80GB",
+        "H100-PCIE-80GB",
+        "H100 80GB HBM3",
+        "NVIDIA H100 80GB HBM3",
+        "H100 SXM",
+        "H100 SXM5",
+        "H100 PCIe",
+        "NVIDIA H100 PCIe",
     ],
     "H100-94GB": [
-        "H100 94GB", "H100 NVL", "H100-NVL", "NVIDIA H100 NVL", "H100-SXM5-94GB", "H100 NVL 94GB",
+        "H100 94GB",
+        "H100 NVL",
+        "H100-NVL",
+        "NVIDIA H100 NVL",
+        "H100-SXM5-94GB",
+        "H100 NVL 94GB",
     ],
     "H100-96GB-GH200": ["H100-96GB", "H100 96GB", "GH200", "GH200 96GB", "NVIDIA GH200 480GB"],
     "H20": ["H20 96GB", "NVIDIA H20"],
     "H200-141GB": [
-        "H200", "H200 141GB", "H200-SXM5", "H200-SXM5-141GB", "H200 NVL", "NVIDIA H200",
+        "H200",
+        "H200 141GB",
+        "H200-SXM5",
+        "H200-SXM5-141GB",
+        "H200 NVL",
+        "NVIDIA H200",
         "NVIDIA H200 NVL",
     ],
     "B200": ["B200 180GB", "B200-180GB", "HGX B200", "NVIDIA B200"],
@@ -47,9 +74,14 @@ ALIASES: dict[str, list[str]] = {
     "B300": ["B300 288GB", "B300-288GB", "HGX B300", "NVIDIA B300"],
     "GB300": ["NVIDIA GB300"],
     "RTX-PRO-6000-Blackwell": [
-        "RTX PRO 6000", "RTX PRO 6000 Blackwell", "RTX PRO 6000 Blackwell Server Edition",
-        "RTX PRO 6000 Blackwell Workstation Edition", "RTX PRO 6000 Blackwell Max-Q",
-        "NVIDIA RTX PRO 6000 Blackwell Server Edition", "RTX6000 PRO", "RTX PRO 6000 96GB",
+        "RTX PRO 6000",
+        "RTX PRO 6000 Blackwell",
+        "RTX PRO 6000 Blackwell Server Edition",
+        "RTX PRO 6000 Blackwell Workstation Edition",
+        "RTX PRO 6000 Blackwell Max-Q",
+        "NVIDIA RTX PRO 6000 Blackwell Server Edition",
+        "RTX6000 PRO",
+        "RTX PRO 6000 96GB",
     ],
     "RTX-PRO-5000-Blackwell": ["RTX PRO 5000", "RTX PRO 5000 Blackwell", "RTX PRO 5000 48GB"],
     "RTX-PRO-4500-Blackwell": ["RTX PRO 4500", "RTX PRO 4500 Blackwell", "RTX PRO 4500 32GB"],
@@ -108,7 +140,9 @@ def build(reference: dict[str, Any]) -> dict[str, Any]:
                 assert p["placement_size"] == p["memory_slices"], (gpu_id, p["name"])
             inferred = None
             if infer and p["placements"] is None:
-                inferred = donor_shapes.get((p["compute_slices"], p["memory_slices"], p["media_ext"]))
+                inferred = donor_shapes.get(
+                    (p["compute_slices"], p["memory_slices"], p["media_ext"])
+                )
             profiles.append(
                 {
                     "name": p["name"],

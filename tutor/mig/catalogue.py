@@ -44,13 +44,19 @@ class Profile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
-    id: int | None = Field(None, description="GPU-instance profile ID from -lgip; None = unknown")
+    id: int | None = Field(
+        default=None, description="GPU-instance profile ID from -lgip; None = unknown"
+    )
     memory_gb: float = Field(gt=0, description="nominal GB in the profile name")
-    memory_gib: float | None = Field(None, gt=0, description="'Memory GiB' from -lgip")
+    memory_gib: float | None = Field(default=None, gt=0, description="'Memory GiB' from -lgip")
     compute_slices: int = Field(ge=1, le=8)
-    memory_slices: int | None = Field(None, ge=1, le=16, description="size on the -lgipp grid")
-    max_instances: int | None = Field(None, ge=1, le=8)
-    placements: tuple[int, ...] | None = Field(None, description="allowed start slots (-lgipp)")
+    memory_slices: int | None = Field(
+        default=None, ge=1, le=16, description="size on the -lgipp grid"
+    )
+    max_instances: int | None = Field(default=None, ge=1, le=8)
+    placements: tuple[int, ...] | None = Field(
+        default=None, description="allowed start slots (-lgipp)"
+    )
     inferred_placements: tuple[int, ...] | None = None
     media_extensions: bool = False
     sms: int | None = None
@@ -79,10 +85,12 @@ class Gpu(BaseModel):
     aliases: tuple[str, ...] = ()
     architecture: str | None = None
     compute_capability: str | None = None
-    memory_gb: float | None = Field(None, gt=0)
-    memory_slices: int | None = Field(None, ge=1, le=16, description="width of the -lgipp grid")
-    compute_slices: int | None = Field(None, ge=1, le=8)
-    max_instances: int | None = Field(None, ge=1, le=8)
+    memory_gb: float | None = Field(default=None, gt=0)
+    memory_slices: int | None = Field(
+        default=None, ge=1, le=16, description="width of the -lgipp grid"
+    )
+    compute_slices: int | None = Field(default=None, ge=1, le=8)
+    max_instances: int | None = Field(default=None, ge=1, le=8)
     placements_basis: Literal["verified", "by-doc-statement", "unverified", "imported"]
     inferred_from: str | None = None
     inferred_note: str | None = None
@@ -294,7 +302,9 @@ def find_profile(gpu: Gpu | str, name: str) -> Profile:
     bare = re.fullmatch(r"(\d+)g", key)
     if bare:
         # '7g' alone: the plain profile with that many compute slices, if exactly one.
-        plain = [p for p in g.profiles if p.compute_slices == int(bare.group(1)) and not p.is_variant]
+        plain = [
+            p for p in g.profiles if p.compute_slices == int(bare.group(1)) and not p.is_variant
+        ]
         if len(plain) == 1:
             return plain[0]
         if len(plain) > 1:

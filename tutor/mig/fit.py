@@ -56,6 +56,8 @@ def parse_count(text: str | int | float) -> int:
         value = float(text)
     else:
         m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([kmbt]?)\s*", text.lower())
+        if text.strip().startswith("-"):
+            raise MigError(f"parameter count must be between 1 and {MAX_PARAMS:.0e}, got {text}")
         if not m:
             raise MigError(f"cannot read a parameter count from {text!r} (try 27B or 8e9)")
         scale = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}[m.group(2)]
@@ -70,20 +72,26 @@ class FitRequest(BaseModel):
 
     gpu: str = Field(description="GPU name, e.g. 'H100-94GB', 'A100 80GB', 'H100 NVL'")
     model: str | None = Field(
-        None, description="catalogued model: Llama-3.1-8B, Llama-3.1-70B, Qwen2.5-7B, "
-        "Qwen2.5-32B, Qwen3-8B, Qwen3-32B; or give params/layers/kv_heads/head_dim"
+        default=None,
+        description="catalogued model: Llama-3.1-8B, Llama-3.1-70B, Qwen2.5-7B, "
+        "Qwen2.5-32B, Qwen3-8B, Qwen3-32B; or give params/layers/kv_heads/head_dim",
     )
-    params: int | None = Field(None, ge=1, le=MAX_PARAMS, description="parameter count")
-    layers: int | None = Field(None, ge=1, le=1000, description="transformer layers")
-    kv_heads: int | None = Field(None, ge=1, le=1024, description="key/value heads (GQA)")
-    head_dim: int | None = Field(None, ge=1, le=4096, description="dimension per head")
-    weights_dtype: Dtype = Field("bf16", description="fp32, bf16, fp16, fp8, int8 or int4")
-    kv_dtype: Dtype = Field("bf16", description="KV cache dtype")
-    context: int = Field(4096, ge=1, le=MAX_CONTEXT, description="tokens per sequence")
-    batch: int = Field(1, ge=1, le=MAX_BATCH, description="concurrent sequences to hold")
-    profile: str | None = Field(None, description="evaluate this profile instead of choosing")
+    params: int | None = Field(default=None, ge=1, le=MAX_PARAMS, description="parameter count")
+    layers: int | None = Field(default=None, ge=1, le=1000, description="transformer layers")
+    kv_heads: int | None = Field(default=None, ge=1, le=1024, description="key/value heads (GQA)")
+    head_dim: int | None = Field(default=None, ge=1, le=4096, description="dimension per head")
+    weights_dtype: Dtype = Field(default="bf16", description="fp32, bf16, fp16, fp8, int8 or int4")
+    kv_dtype: Dtype = Field(default="bf16", description="KV cache dtype")
+    context: int = Field(default=4096, ge=1, le=MAX_CONTEXT, description="tokens per sequence")
+    batch: int = Field(default=1, ge=1, le=MAX_BATCH, description="concurrent sequences to hold")
+    profile: str | None = Field(
+        default=None, description="evaluate this profile instead of choosing"
+    )
     overhead_gib: float = Field(
-        0.0, ge=0, le=10_000, description="extra GiB for activations/CUDA context (default 0)"
+        default=0.0,
+        ge=0,
+        le=10_000,
+        description="extra GiB for activations/CUDA context (default 0)",
     )
 
     @model_validator(mode="after")
@@ -117,9 +125,9 @@ class FitResult(BaseModel):
     overhead_gib: float
     total_gib: float
     fits: bool
-    free_gib: float | None = Field(None, description="profile GiB minus total")
+    free_gib: float | None = Field(default=None, description="profile GiB minus total")
     max_sequences: int | None = Field(
-        None, description="sequences of `context` tokens that fit beside the weights"
+        default=None, description="sequences of `context` tokens that fit beside the weights"
     )
     lines: list[str]
     candidates: list[Candidate]
@@ -186,7 +194,11 @@ def fit(
         f"KV cache = {kv_token:,.0f} B x {context:,} tokens x {batch} "
         f"sequence{'s' if batch != 1 else ''} = {kv:,.0f} B = {_gib(kv)}",
         f"overhead = {overhead_gib:.2f} GiB"
-        + (" (activations, CUDA context, framework buffers not counted)" if not overhead_gib else ""),
+        + (
+            " (activations, CUDA context, framework buffers not counted)"
+            if not overhead_gib
+            else ""
+        ),
         f"total = {weights / GIB:.2f} + {kv / GIB:.2f} + {overhead_gib:.2f} = {_gib(total)}",
     ]
 
@@ -242,15 +254,18 @@ def fit(
     if not measured:
         lines.append(
             f"{chosen.name} usable memory is not verified (no -lgip seen for {g.id}); using the "
-            f"nominal {chosen.memory_gb:g} GB = {size:.2f} GiB, real usable memory can differ by several percent"
+            f"nominal {chosen.memory_gb:g} GB = {size:.2f} GiB; real usable memory can differ "
+            "by several percent"
         )
     fits = size * GIB >= total
     slices = f"{chosen.compute_slices} compute slice{'s' if chosen.compute_slices > 1 else ''}"
     if profile is None:
         smaller = [p for p in ordered if profile_gib(p)[0] < size and not p.is_variant]
-        note = f"; {smaller[-1].name} ({profile_gib(smaller[-1])[0]:.2f} GiB) is too small" if (
-            smaller
-        ) else ""
+        note = (
+            f"; {smaller[-1].name} ({profile_gib(smaller[-1])[0]:.2f} GiB) is too small"
+            if (smaller)
+            else ""
+        )
         lines.append(
             f"smallest profile that fits on {g.id}: {chosen.name} ({size:.2f} GiB, {slices}){note}"
         )

@@ -21,7 +21,9 @@ NODE_LIMIT = 200_000
 class Tenant(BaseModel):
     name: str = Field(min_length=1, max_length=80)
     memory_gib: float = Field(gt=0, le=10_000, description="GiB the tenant needs")
-    compute_slices: int | None = Field(None, ge=1, le=8, description="minimum compute slices")
+    compute_slices: int | None = Field(
+        default=None, ge=1, le=8, description="minimum compute slices"
+    )
 
 
 class Assignment(BaseModel):
@@ -160,9 +162,7 @@ def pack(tenants: Sequence[Tenant], gpu: Gpu | str) -> PackResult:
                     memory_gib=round(size, 2),
                 )
             )
-        lines.append(
-            f"GPU {idx}: " + ", ".join(f"{t} -> {p}" for t, p in b)
-        )
+        lines.append(f"GPU {idx}: " + ", ".join(f"{t} -> {p}" for t, p in b))
     optimal = len(best) == lower or nodes <= NODE_LIMIT
     lines.append(
         f"{len(tenants)} tenants on {len(best)} x {g.id} (lower bound from memory slots: {lower})"

@@ -14,6 +14,7 @@ import itertools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -54,9 +55,9 @@ class CapacityResult(BaseModel):
     profile: str
     count: int | None = Field(description="how many more instances fit; None = unknown")
     placements: list[Placement] = Field(default_factory=list)
-    limit: str | None = Field(None, description="what stops one more instance")
+    limit: str | None = Field(default=None, description="what stops one more instance")
     reason: str | None = None
-    upper_bound: int | None = Field(None, description="bound from instance limits alone")
+    upper_bound: int | None = Field(default=None, description="bound from instance limits alone")
     basis: str = ""
     inferred: bool = False
 
@@ -212,8 +213,7 @@ def _count_rules(gpu: Gpu, all_profiles: list[Profile]) -> tuple[str | None, boo
         used = sum(p.compute_slices for p in all_profiles)
         if used > gpu.compute_slices:
             return (
-                f"the profiles need {used} compute slices but {gpu.id} has "
-                f"{gpu.compute_slices}",
+                f"the profiles need {used} compute slices but {gpu.id} has {gpu.compute_slices}",
                 False,
             )
     if gpu.memory_slices is not None and all(p.memory_slices for p in all_profiles):
@@ -283,7 +283,9 @@ def check(
 
     # Largest first, then least flexible: fails fast and keeps the memo small.
     items = tuple(
-        sorted((geo.index[p.name] for p in free), key=lambda i: (-geo.sizes[i], len(geo.starts[i]), i))
+        sorted(
+            (geo.index[p.name] for p in free), key=lambda i: (-geo.sizes[i], len(geo.starts[i]), i)
+        )
     )
     starts = _solve(geo, items, mask, 0)
     if starts is None:
@@ -315,10 +317,25 @@ def _explain(geo: _Geo, pinned: list[Placement], mask: int, items: tuple[int, ..
     others.sort(key=lambda q: q.start)
     name = geo.names[failing]
     size = geo.sizes[failing]
-    blocked = []
+    # Group neighbouring starts blocked by the same instance: "slots 0-3 overlap 3g.40gb@0".
+    groups: list[tuple[list[int], str]] = []
     for s in geo.starts[failing]:
         hits = [q for q in others if q.start <= s + size - 1 and s <= q.end]
-        blocked.append(f"slot {s} overlaps {hits[0].label()}" if hits else f"slot {s} is free")
+        why = hits[0].label() if hits else ""
+        if groups and groups[-1][1] == why:
+            groups[-1][0].append(s)
+        else:
+            groups.append(([s], why))
+    blocked = []
+    for starts, why in groups:
+        if len(starts) == 1:
+            where = f"slot {starts[0]}"
+        elif starts == list(range(starts[0], starts[-1] + 1)):
+            where = f"slots {starts[0]}-{starts[-1]}"
+        else:
+            where = "slots " + ", ".join(map(str, starts))
+        verb = "overlaps" if len(starts) == 1 else "overlap"
+        blocked.append(f"{where} {verb} {why}" if why else f"{where} free")
     text = f"{name} can start only at {_slots_text(geo.starts[failing])}; " + "; ".join(blocked)
     used = 0
     for q in others:
@@ -351,7 +368,12 @@ def capacity(
     base = check(g, have, pins, allow_inferred=allow_inferred)
     all_now = [find_profile(g, n) for n in have] + [find_profile(g, n) for n, _ in pins]
     bound = _upper_bound(g, p, all_now)
-    common = {"gpu": g.id, "profile": p.name, "basis": base.basis, "inferred": base.inferred}
+    common: dict[str, Any] = {
+        "gpu": g.id,
+        "profile": p.name,
+        "basis": base.basis,
+        "inferred": base.inferred,
+    }
     if base.valid is False:
         return CapacityResult(
             **common,
@@ -380,7 +402,7 @@ def capacity(
             best, best_result = k, res
             break
     if best == top and bound is not None:
-        limit = _bound_reason(g, p, all_now + [p] * best)
+        limit: str | None = _bound_reason(g, p, all_now + [p] * best)
     else:
         nxt = check(g, have + [p.name] * (best + 1), pins, allow_inferred=allow_inferred)
         limit = nxt.reason
@@ -432,9 +454,7 @@ def _all_maximal(geo: _Geo) -> list[tuple[tuple[int, int], ...]]:
             return False
         if geo.media[i] and media:
             return False
-        if geo.compute_total is not None and compute + geo.compute[i] > geo.compute_total:
-            return False
-        return True
+        return geo.compute_total is None or compute + geo.compute[i] <= geo.compute_total
 
     def maximal(mask: int, media: bool, compute: int) -> bool:
         if geo.max_total is not None and len(chosen) >= geo.max_total:

@@ -60,9 +60,7 @@ def timeslice(
     name = f"{resource}.shared" if rename_by_default else resource
     labels = [f"{resource}.replicas={replicas}"]
     if resource == "nvidia.com/gpu":
-        labels.append(
-            "nvidia.com/gpu.product=<product>" + ("" if rename_by_default else "-SHARED")
-        )
+        labels.append("nvidia.com/gpu.product=<product>" + ("" if rename_by_default else "-SHARED"))
     notes = [
         f"{gpus} GPU{'s' if gpus != 1 else ''} x {replicas} replicas = {gpus * replicas} "
         f"schedulable {name}",

@@ -131,7 +131,7 @@ class CheckArgs(BaseModel):
         default_factory=list, max_length=16, description="instances fixed at a start slot"
     )
     allow_inferred: bool = Field(
-        False, description="use start slots inferred from a sibling GPU where unverified"
+        default=False, description="use start slots inferred from a sibling GPU where unverified"
     )
 
     _split = field_validator("pinned", mode="before")(_pins)
@@ -152,25 +152,27 @@ class CapacityArgs(BaseModel):
 class TimesliceArgs(BaseModel):
     gpus: int = Field(ge=1, le=100_000, description="physical GPUs")
     replicas: int = Field(ge=1, le=1000, description="time-slicing replicas per GPU")
-    rename_by_default: bool = Field(False, description="advertise <resource>.shared")
-    resource: str = Field("nvidia.com/gpu", description="resource being time-sliced")
+    rename_by_default: bool = Field(default=False, description="advertise <resource>.shared")
+    resource: str = Field(default="nvidia.com/gpu", description="resource being time-sliced")
 
 
 class ResourceArgs(BaseModel):
     gpu: str = GpuField
     profile: str = Field(description="MIG profile, e.g. '1g.10gb+me'")
     strategy: Literal["none", "single", "mixed"] = Field(
-        "mixed", description="GPU Operator / device-plugin MIG strategy"
+        default="mixed", description="GPU Operator / device-plugin MIG strategy"
     )
 
 
 class CompareArgs(BaseModel):
     gpu: str = GpuField
     tenants: int = Field(ge=1, le=10_000, description="tenants (workloads) to serve")
-    gpus: int = Field(1, ge=1, le=100_000, description="physical GPUs available")
-    replicas: int | None = Field(None, ge=1, le=1000, description="time-slicing replicas")
-    profile: str | None = Field(None, description="MIG profile per tenant; default chosen")
-    tenant_memory_gib: float | None = Field(None, gt=0, le=10_000, description="GiB per tenant")
+    gpus: int = Field(default=1, ge=1, le=100_000, description="physical GPUs available")
+    replicas: int | None = Field(default=None, ge=1, le=1000, description="time-slicing replicas")
+    profile: str | None = Field(default=None, description="MIG profile per tenant; default chosen")
+    tenant_memory_gib: float | None = Field(
+        default=None, gt=0, le=10_000, description="GiB per tenant"
+    )
 
 
 class PackArgs(BaseModel):
