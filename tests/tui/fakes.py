@@ -315,6 +315,10 @@ class FakeEngine:
 
     async def reveal(self) -> AsyncIterator[Event]:
         self.calls.append("reveal")
+        async for ev in self._reveal():
+            yield ev
+
+    async def _reveal(self) -> AsyncIterator[Event]:
         step = self.step
         if step is None or self.state.committed is None:
             yield TurnFailed(message="Commit a guess before the reveal.", learner_text="")
@@ -370,7 +374,7 @@ class FakeEngine:
             normal = self._normalise(text)
             if normal is not None:
                 self.state.committed = normal
-                async for ev in self.reveal():
+                async for ev in self._reveal():
                     yield ev
                 return
         if step is not None and step.kind in {"recall", "teach_back"}:

@@ -77,12 +77,11 @@ class TutorApp(App[None]):
         Binding("f2", "toggle_sources", "Sources"),
         Binding("f3", "toggle_calculator", "Calculator"),
         Binding("f4", "toggle_progress", "Progress"),
-        Binding("ctrl+y", "copy_reply", "Copy reply"),
+        Binding("ctrl+y", "copy_reply", "Copy reply", priority=True),
         Binding("ctrl+t", "toggle_theme", "Theme"),
         Binding("ctrl+n", "new_session", "New session", show=False),
         Binding("ctrl+e", "export", "Export", show=False),
         Binding("ctrl+o", "switch_model", "Model", show=False),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
     def __init__(
@@ -395,7 +394,6 @@ class TutorApp(App[None]):
             self._sync_side()
         if turn.deltas > 1 and turn.last_delta > turn.first_delta:
             self.status.rate = turn.deltas / (turn.last_delta - turn.first_delta)
-        self.chat.follow()
         await self.refresh_progress()
         # An engine may finish one message and begin the next in the same stream
         # (a reveal followed by the next step's question): start afresh.
@@ -442,7 +440,6 @@ class TutorApp(App[None]):
         msg = self._streaming
         if msg is not None and msg.is_mounted:
             await msg.flush()
-            self.chat.follow()
 
     # ---- learner actions --------------------------------------------------------
 
@@ -454,6 +451,7 @@ class TutorApp(App[None]):
         self.chat_input.clear()
         msg = MessageView("learner", text, phase=self.phase)
         await self.chat.add(msg)
+        self.chat.follow()
         engine = self.engine
         if engine is None:
             if self.load_error and not self._loading:

@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 import inspect
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -73,6 +74,8 @@ def _fake_factory(spec: str) -> EngineFactory:
     if module_spec is None or module_spec.loader is None:
         raise EngineUnavailable(f"cannot load the scripted engine from {file}")
     module = importlib.util.module_from_spec(module_spec)
+    # Dataclasses look their module up in sys.modules while the file executes.
+    sys.modules[module_spec.name] = module
     module_spec.loader.exec_module(module)
     found: Callable[..., TutorEngine | Awaitable[TutorEngine]] = module.fake_factory
     return adapt(found)

@@ -57,7 +57,9 @@ def render_slots(segments: list[Segment], total: int, width: int) -> Text:
             continue
         span = cell * segment.size
         fill, ink = colours[segment.profile]
-        label = segment.profile if len(segment.profile) <= span - 2 else segment.profile[: span - 2]
+        label = segment.profile
+        if len(label) > span - 2:
+            label = label.split(".", 1)[0][: max(span - 2, 1)]
         top.append(f" {label}".ljust(span - 1) + "▕", style=f"bold {ink} on {fill}")
         middle.append(" " * (span - 1) + "▕", style=f"{ink} on {fill}")
         slot += segment.size
@@ -149,11 +151,11 @@ class CalculatorCard(Vertical):
         self.query_one(".calc-empty").display = False
         diagram = self.query_one(SlotDiagram)
         diagram.show(view.segments, view.total, fallback)
-        verdict = {True: "fits", False: "does not fit", None: "unknown"}[view.valid]
         lines = [line for line in (view.message, view.basis) if line]
-        self.query_one(".calc-basis", Static).update(
-            f"{view.gpu or 'GPU'}: {verdict}" + ("\n" + "\n".join(lines) if lines else "")
-        )
+        if view.valid is not None:
+            verdict = "fits" if view.valid else "does not fit"
+            lines.insert(0, f"{view.gpu or 'this GPU'}: {verdict}")
+        self.query_one(".calc-basis", Static).update("\n".join(lines))
         self.set_class(view.valid is True, "fits")
         self.set_class(view.valid is False, "no-fit")
 

@@ -131,16 +131,16 @@ class MessageView(Vertical):
 
 
 class ChatLog(VerticalScroll):
-    """The message history; follows new output unless the learner scrolled up."""
+    """The message history; stays at the newest output unless the learner scrolls up."""
 
     can_focus = True
 
+    def on_mount(self) -> None:
+        self.anchor()
+
     async def add(self, widget: MessageView | Static | Vertical) -> None:
-        follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
         await self.mount(widget)
-        if follow:
-            self.scroll_end(animate=False)
 
     def follow(self) -> None:
-        if self.max_scroll_y - self.scroll_y < 6:
-            self.scroll_end(animate=False)
+        """Back to the newest output (after the learner sends, say)."""
+        self.scroll_end(animate=False)
