@@ -29,7 +29,7 @@ from tutor.engine.events import (
     TurnFailed,
     Verdict,
 )
-from tutor.engine.guards import AnswerKey, leaks, ungrounded_numbers
+from tutor.engine.guards import AnswerKey, is_meta, leaks, ungrounded_numbers
 from tutor.engine.intents import points_named, read_message, wants_answer
 from tutor.engine.numbers import first_number, normalise
 from tutor.engine.plan import CalculatorKey, LessonPlan, Step
@@ -687,7 +687,8 @@ class Engine:
                 if not self._sentence_ok(sentence, key, allowed):
                     cut = True
                     break
-                kept.append(sentence.strip())
+                if sentence.strip() and sentence.strip() not in kept:
+                    kept.append(sentence.strip())
             if cut:
                 break
         if not cut and buffer.strip():
@@ -702,8 +703,8 @@ class Engine:
             return False
         if ungrounded_numbers(sentence, allowed):
             return False
-        # A reply that claims to follow injected orders or speaks as the system is dropped.
-        return not re.search(r"(ignore (all|previous)|as an ai|system prompt|<\/?\w+>)", sentence, re.I)
+        # Echoes of the prompt, injected orders and run-on rambling are dropped.
+        return not is_meta(sentence) and len(sentence.split()) <= 45
 
     # ------------------------------------------------------------------ helpers
 

@@ -54,3 +54,16 @@ def ungrounded_numbers(reply: str, allowed_texts: list[str]) -> set[str]:
     for text in allowed_texts:
         allowed |= numbers_in(text)
     return numbers_in(reply) - allowed
+
+
+_META = re.compile(
+    r"\b(the learner|the user|learner'?s|the student|they (named|missed|guessed|made)|"
+    r"facts given|this conversation|sources only|in plain words|two or three sentences|"
+    r"as an ai|language model|system prompt|instructions?|ignore (all|previous))\b",
+    re.I,
+)
+
+
+def is_meta(sentence: str) -> bool:
+    """A sentence that talks about the prompt instead of to the learner (small models echo)."""
+    return bool(_META.search(sentence)) or bool(re.search(r"</?\w+>", sentence))
