@@ -45,7 +45,9 @@ def test_profiles_match_reference_exactly(reference: dict[str, Any]) -> None:
 
 def test_nulls_stay_unknown(reference: dict[str, Any]) -> None:
     unknown_ids = [
-        (gid, p["name"]) for gid, g in reference["gpus"].items() for p in g["profiles"]
+        (gid, p["name"])
+        for gid, g in reference["gpus"].items()
+        for p in g["profiles"]
         if p["id"] is None
     ]
     assert unknown_ids, "the reference has unverified IDs; the test would be vacuous"
@@ -102,8 +104,14 @@ def test_ambiguous_and_unknown_gpu_messages() -> None:
 
 @pytest.mark.parametrize(
     ("typed", "name"),
-    [("1g.10gb", "1g.10gb"), ("1g10gb", "1g.10gb"), ("7g", "7g.80gb"), ("1G.10GB+ME", "1g.10gb+me"),
-     ("1g.10gb.me", "1g.10gb+me"), ("mig-3g.40gb", "3g.40gb")],
+    [
+        ("1g.10gb", "1g.10gb"),
+        ("1g10gb", "1g.10gb"),
+        ("7g", "7g.80gb"),
+        ("1G.10GB+ME", "1g.10gb+me"),
+        ("1g.10gb.me", "1g.10gb+me"),
+        ("mig-3g.40gb", "3g.40gb"),
+    ],
 )
 def test_loose_profile_names(typed: str, name: str) -> None:
     assert find_profile("A100-80GB", typed).name == name

@@ -27,9 +27,7 @@ def scenarios(draw: st.DrawFn) -> tuple[Gpu, list[str], list[tuple[str, int]]]:
     names = [p.name for p in g.profiles]
     free = draw(st.lists(st.sampled_from(names), max_size=6))
     width = g.memory_slices or 1
-    pins = draw(
-        st.lists(st.tuples(st.sampled_from(names), st.integers(0, width - 1)), max_size=2)
-    )
+    pins = draw(st.lists(st.tuples(st.sampled_from(names), st.integers(0, width - 1)), max_size=2))
     return g, free, pins
 
 
@@ -42,7 +40,7 @@ def _assert_sound(g: Gpu, placements: list[Placement]) -> None:
         assert q.start in p.placements, "start slot must be one -lgipp lists"
         assert q.size == p.memory_slices
         cells = set(range(q.start, q.start + q.size))
-        assert 0 <= q.start and max(cells) < (g.memory_slices or 0), "in bounds"
+        assert q.start >= 0 and max(cells) < (g.memory_slices or 0), "in bounds"
         assert not cells & used, "no overlap"
         used |= cells
         media += p.media_extensions
