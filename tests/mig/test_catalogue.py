@@ -96,7 +96,7 @@ def test_aliases(typed: str, gpu_id: str) -> None:
 
 
 def test_ambiguous_and_unknown_gpu_messages() -> None:
-    with pytest.raises(UnknownName, match="ambiguous.*A100-40GB or A100-80GB"):
+    with pytest.raises(UnknownName, match=r"ambiguous.*A100-40GB or A100-80GB"):
         find_gpu("A100")
     with pytest.raises(UnknownName, match="closest: A100-80GB"):
         find_gpu("A100-81GB")
@@ -118,7 +118,7 @@ def test_loose_profile_names(typed: str, name: str) -> None:
 
 
 def test_unknown_profile_names_closest() -> None:
-    with pytest.raises(UnknownName, match="closest: 3g.40gb"):
+    with pytest.raises(UnknownName, match=r"closest: 3g\.40gb"):
         find_profile("A100-80GB", "3g.41gb")
     with pytest.raises(UnknownName, match="ambiguous"):
         find_profile("A100-80GB", "1g")

@@ -103,7 +103,7 @@ def _brute_maximal(g: Gpu) -> set[frozenset[tuple[str, int]]]:
                 found.append(list(chosen))
             return
         rec(i + 1, chosen, cells)
-        n, s, size = cands[i]
+        _name, s, size = cands[i]
         span = set(range(s, s + size))
         if span & cells:
             return
