@@ -32,7 +32,7 @@ class ChatInput(TextArea):
             soft_wrap=True,
             show_line_numbers=False,
             tab_behavior="focus",
-            placeholder="Ask, answer or guess…  (Enter sends · Shift+Enter / Ctrl+J new line)",
+            placeholder="Ask, answer or guess…  (Enter sends · Shift+Enter or Ctrl+J: new line)",
         )
 
     async def _on_key(self, event: events.Key) -> None:

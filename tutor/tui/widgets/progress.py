@@ -44,12 +44,20 @@ class LessonProgress(Vertical):
         yield Vertical(classes="progress-steps")
 
     async def show(self, steps: list[StepProgress]) -> None:
+        old_ids = [s.step_id for s in self.steps]
         self.steps = list(steps)
         self.query_one(".progress-empty").display = not steps
         box = self.query_one(".progress-steps", Vertical)
-        await box.remove_children()
-        await box.mount_all(
-            Static(step_text(s), classes=f"step {s.status}", name=s.step_id) for s in steps
-        )
+        if old_ids == [s.step_id for s in steps] and len(box.children) == len(steps):
+            # Same lesson plan: update in place rather than remount (this runs several
+            # times per turn).
+            for widget, step in zip(box.query(Static), steps, strict=True):
+                widget.update(step_text(step))
+                widget.set_classes(f"step {step.status}")
+        else:
+            await box.remove_children()
+            await box.mount_all(
+                Static(step_text(s), classes=f"step {s.status}", name=s.step_id) for s in steps
+            )
         finished = sum(s.status in {"right", "wrong", "done"} for s in steps)
         self.border_subtitle = f"{finished}/{len(steps)}" if steps else ""
