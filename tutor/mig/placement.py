@@ -456,13 +456,21 @@ def _all_maximal(geo: _Geo) -> list[tuple[tuple[int, int], ...]]:
             return False
         return geo.compute_total is None or compute + geo.compute[i] <= geo.compute_total
 
+    open_cache: dict[int, tuple[int, ...]] = {}
+
+    def open_profiles(mask: int) -> tuple[int, ...]:
+        # Many leaves share an occupancy mask; which profiles still have a free start
+        # depends on the mask alone, so compute it once per mask.
+        hit = open_cache.get(mask)
+        if hit is None:
+            hit = tuple(i for i in range(n) if any(not m & mask for m in geo.masks[i]))
+            open_cache[mask] = hit
+        return hit
+
     def maximal(mask: int, media: bool, compute: int) -> bool:
         if geo.max_total is not None and len(chosen) >= geo.max_total:
             return True
-        for i in range(n):
-            if addable(i, mask, media, compute) and any(not m & mask for m in geo.masks[i]):
-                return False
-        return True
+        return not any(addable(i, mask, media, compute) for i in open_profiles(mask))
 
     def rec(pos: int, mask: int, media: bool, compute: int) -> None:
         if pos == geo.width:
