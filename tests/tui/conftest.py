@@ -39,7 +39,9 @@ class Ticker:
 
 @pytest.fixture
 def make_app(settings: Settings) -> Callable[..., TutorApp]:
-    def build(*, resume: bool = True, built: list[FakeEngine] | None = None, **kw: object) -> TutorApp:
+    def build(
+        *, resume: bool = True, built: list[FakeEngine] | None = None, **kw: object
+    ) -> TutorApp:
         factory = make_factory(built=built, **kw)  # type: ignore[arg-type]
         return TutorApp(settings, factory, resume=resume, clock=Ticker())
 

@@ -120,7 +120,8 @@ def ask(
     raise typer.Exit(asyncio.run(run_ask(settings, question, guess, jsonl)))
 
 
-def open_app(settings: Settings) -> None:
+def open_app(settings: Settings, *, resume: bool = True) -> None:
+    """Launch the Textual app; the engine loads in the background once it is on screen."""
     from tutor.tui.app import run_app
 
-    run_app(settings)
+    run_app(settings, resume=resume)

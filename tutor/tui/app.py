@@ -8,43 +8,48 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Markdown, Static
+from textual.widgets import Footer, Header, Static
 
-from tutor.engine.events import (
-    Citation,
-    Event,
-    Phase,
-    PhaseChanged,
-    PredictionRequested,
-    Retrieved,
-    TextDelta,
-    ToolCalled,
-    ToolRecord,
-    ToolResult,
-    TurnDone,
-    TurnFailed,
-    Verdict,
-)
-from tutor.engine.protocol import TutorEngine
 from tutor.settings import Settings
 from tutor.tui.bench import BenchReporter, peak_rss_kb
 from tutor.tui.calc import calculator_numbers, mark_numbers
 from tutor.tui.factory import EngineFactory, default_factory
 from tutor.tui.host import EngineHost
-from tutor.tui.screens import HelpScreen, ModelScreen
 from tutor.tui.widgets.calculator import CalculatorCard
 from tutor.tui.widgets.chat import ChatInput, ChatLog, MessageView
 from tutor.tui.widgets.prediction import PredictionCard
 from tutor.tui.widgets.progress import LessonProgress
 from tutor.tui.widgets.sources import SourcesPanel
 from tutor.tui.widgets.status import StatusLine
+
+if TYPE_CHECKING:
+    # Only for annotations: the event models are imported by the engine thread, after
+    # the first frame, so start-up does not wait for them.
+    from textual.widgets import Markdown
+
+    from tutor.engine.events import (
+        Citation,
+        Event,
+        Phase,
+        PhaseChanged,
+        PredictionRequested,
+        Retrieved,
+        TextDelta,
+        ToolCalled,
+        ToolRecord,
+        ToolResult,
+        TurnDone,
+        TurnFailed,
+        Verdict,
+    )
+    from tutor.engine.protocol import TutorEngine
 
 WELCOME = (
     "Welcome to Lesson 23: slicing one GPU with MIG. Each step asks you to predict first, "
@@ -180,12 +185,14 @@ class TutorApp(App[None]):
         await self.chat.add(Static(WELCOME, classes="system-note"))
         self.chat_input.focus()
         self.set_interval(FLUSH_INTERVAL, self._flush_stream)
+        self._loading = True  # from now: text sent before the engine exists is queued
         self.call_after_refresh(self._interactive)
-        self._start_loading(self.resume, history=True, start=True)
 
     def _interactive(self) -> None:
+        """First frame is up: only now start the heavy loading, which competes for the GIL."""
         if self.bench is not None:
-            self.bench.mark("interactive")
+            self.bench.mark("interactive", cpu_s=f"{time.process_time():.3f}")
+        self._start_loading(self.resume, history=True, start=True)
 
     async def on_unmount(self) -> None:
         self.host.close()
@@ -301,6 +308,8 @@ class TutorApp(App[None]):
                     async for event in self.host.stream(make):
                         await self._handle(event, turn)
                 except Exception as exc:
+                    from tutor.engine.events import TurnFailed
+
                     failure = TurnFailed(message=f"{exc}", learner_text=learner_text)
                     await self._handle(failure, turn)
                 await self._end_turn(turn)
@@ -314,9 +323,12 @@ class TutorApp(App[None]):
         return turn.tutor_msg
 
     async def _handle(self, event: Event, turn: _Turn) -> None:
-        if isinstance(event, TextDelta):
+        # Dispatch on the discriminator rather than isinstance, so this module need not
+        # import the event models at start-up.
+        kind = event.type
+        if kind == "text_delta":
             msg = await self._ensure_tutor_msg(turn)
-            msg.buffer(event.text)
+            msg.buffer(cast("TextDelta", event).text)
             self._streaming = msg
             now = self.clock()
             if turn.deltas == 0:
@@ -325,38 +337,42 @@ class TutorApp(App[None]):
             turn.last_delta = now
             if turn.deltas % 8 == 0 and now > turn.first_delta:
                 self.status.rate = turn.deltas / (now - turn.first_delta)
-        elif isinstance(event, PhaseChanged):
-            self.phase = event.phase
-            if event.step_title:
-                self.step_title = event.step_title
+        elif kind == "phase":
+            changed = cast("PhaseChanged", event)
+            self.phase = changed.phase
+            if changed.step_title:
+                self.step_title = changed.step_title
             if turn.tutor_msg is not None:
-                turn.tutor_msg.set_phase(event.phase)
+                turn.tutor_msg.set_phase(changed.phase)
             await self.refresh_progress()
-        elif isinstance(event, PredictionRequested):
+        elif kind == "prediction_requested":
+            request = cast("PredictionRequested", event)
             await self._ensure_tutor_msg(turn)
             await self._flush_stream()
-            card = PredictionCard(event, title=self.step_title)
-            self.cards[event.step_id] = card
+            card = PredictionCard(request, title=self.step_title)
+            self.cards[request.step_id] = card
             await self.chat.add(card)
-        elif isinstance(event, Retrieved):
-            turn.citations = list(event.citations)
-        elif isinstance(event, ToolCalled):
-            self.status.activity = f"calculating: {event.name}…"
-        elif isinstance(event, ToolResult):
-            turn.records.append(event.record)
-            self.records.append(event.record)
-            self.calculator.show_record(event.record)
+        elif kind == "retrieved":
+            turn.citations = list(cast("Retrieved", event).citations)
+        elif kind == "tool_call":
+            self.status.activity = f"calculating: {cast('ToolCalled', event).name}…"
+        elif kind == "tool_result":
+            record = cast("ToolResult", event).record
+            turn.records.append(record)
+            self.records.append(record)
+            self.calculator.show_record(record)
             self.calculator.display = True
             self._sync_side()
-        elif isinstance(event, Verdict):
-            target = self.cards.get(event.step_id) or turn.card
+        elif kind == "verdict":
+            verdict = cast("Verdict", event)
+            target = self.cards.get(verdict.step_id) or turn.card
             if target is not None:
-                target.show_verdict(event)
+                target.show_verdict(verdict)
             await self.refresh_progress()
-        elif isinstance(event, TurnDone):
-            await self._done(event, turn)
-        elif isinstance(event, TurnFailed):
-            await self._failed(event, turn)
+        elif kind == "turn_done":
+            await self._done(cast("TurnDone", event), turn)
+        elif kind == "turn_failed":
+            await self._failed(cast("TurnFailed", event), turn)
 
     async def _done(self, event: TurnDone, turn: _Turn) -> None:
         self.phase = event.phase
@@ -499,8 +515,7 @@ class TutorApp(App[None]):
             return
         self.run_worker(self._run_turn(engine.reveal, card=event.card), group="turns")
 
-    @on(Markdown.LinkClicked)
-    def _link(self, event: Markdown.LinkClicked) -> None:
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
         href = event.href
         if href.startswith("calc:"):
             index = int(href[5:]) if href[5:].isdigit() else -1
@@ -539,6 +554,8 @@ class TutorApp(App[None]):
         self.notify("Copied the last reply.")
 
     def action_help(self) -> None:
+        from tutor.tui.screens import HelpScreen
+
         self.push_screen(HelpScreen())
 
     async def _reset_view(self) -> None:
@@ -590,6 +607,8 @@ class TutorApp(App[None]):
         self.notify(str(path), title="Transcript exported", timeout=10)
 
     def action_switch_model(self) -> None:
+        from tutor.tui.screens import ModelScreen
+
         self.push_screen(ModelScreen(self.settings.model.name), self._model_chosen)
 
     async def _model_chosen(self, name: str | None) -> None:
@@ -634,3 +653,13 @@ class TutorApp(App[None]):
         )
         yield SystemCommand("Help", "How the tutor works, and its keys (F1)", self.action_help)
         yield from super().get_system_commands(screen)
+
+
+def run_app(settings: Settings, *, resume: bool = True, headless: bool = False) -> None:
+    """Run the app with the real engine factory (or the scripted one, see factory.py)."""
+    import os
+
+    from tutor.tui.bench import BENCH_ENV
+
+    bench = BenchReporter() if os.environ.get(BENCH_ENV) else None
+    TutorApp(settings, resume=resume, bench=bench).run(headless=headless or bench is not None)

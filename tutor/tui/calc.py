@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from tutor.engine.events import ToolRecord
+if TYPE_CHECKING:
+    from tutor.engine.events import ToolRecord
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,12 @@ import inspect
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from tutor.engine.protocol import TutorEngine
 from tutor.settings import PROJECT_ROOT, Settings
+
+if TYPE_CHECKING:
+    from tutor.engine.protocol import TutorEngine
 
 ProgressCallback = Callable[[str, float | None], None]
 """`progress(message, fraction)`: fraction in [0, 1], or None when unknown."""
@@ -89,7 +91,14 @@ def default_factory() -> EngineFactory:
     """
     fake = os.environ.get(FAKE_ENV, "").strip()
     if fake and fake.lower() not in {"0", "false", "no"}:
-        return _fake_factory(fake.lower() if fake.lower() in {"1", "true", "yes"} else fake)
+        spec = fake.lower() if fake.lower() in {"1", "true", "yes"} else fake
+
+        def scripted(
+            settings: Settings, *, resume: bool, progress: ProgressCallback
+        ) -> TutorEngine | Awaitable[TutorEngine]:
+            return _fake_factory(spec)(settings, resume=resume, progress=progress)
+
+        return scripted
 
     def lazy(
         settings: Settings, *, resume: bool, progress: ProgressCallback

@@ -12,9 +12,10 @@ import inspect
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
-from tutor.engine.events import Event
+if TYPE_CHECKING:
+    from tutor.engine.events import Event
 
 T = TypeVar("T")
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tutor.engine.events import Phase
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tutor.engine.events import Phase
 
 PHASE_LABELS: dict[str, str] = {
     "ask": "asking",

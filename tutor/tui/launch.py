@@ -5,16 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from tutor.settings import Settings, load_settings
+from tutor.settings import load_settings
 from tutor.tui.bench import BENCH_ENV
-
-
-def run_app(settings: Settings, *, resume: bool = True, headless: bool = False) -> None:
-    from tutor.tui.app import TutorApp
-    from tutor.tui.bench import BenchReporter
-
-    bench = BenchReporter() if os.environ.get(BENCH_ENV) else None
-    TutorApp(settings, resume=resume, bench=bench).run(headless=headless or bench is not None)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -31,4 +23,6 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.setdefault("TUTOR_FAKE_ENGINE", "1")
     if args.bench:
         os.environ[BENCH_ENV] = "1"
+    from tutor.tui.app import run_app
+
     run_app(load_settings(), resume=not args.fresh)

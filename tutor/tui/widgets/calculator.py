@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from rich.console import RenderableType
@@ -14,8 +14,10 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
-from tutor.engine.events import ToolRecord
 from tutor.tui.calc import PartitionView, Segment, check_partition, view_of
+
+if TYPE_CHECKING:
+    from tutor.engine.events import ToolRecord
 
 # Mid-tone fills with a fixed text colour read well on both dark and light themes.
 PALETTE: tuple[tuple[str, str], ...] = (

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Markdown, Static, TextArea
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Static, TextArea
 
-from tutor.engine.events import Citation, Phase
 from tutor.tui.labels import phase_label
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
+    from textual.widgets.markdown import MarkdownStream
+
+    from tutor.engine.events import Citation, Phase
+
+
+def _markdown_class() -> type[Markdown]:
+    # markdown-it is a noticeable import; the first frame has no markdown to show.
+    from textual.widgets import Markdown
+
+    return Markdown
 
 
 class ChatInput(TextArea):
@@ -75,7 +88,7 @@ class MessageView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(self._header_text(), classes="msg-header", markup=False)
         if self.role == "tutor":
-            yield Markdown(self.text, open_links=False, classes="msg-body")
+            yield _markdown_class()(self.text, open_links=False, classes="msg-body")
         else:
             yield Static(self.text, classes="msg-body", markup=False)
         yield Static(self._note, classes="msg-note", markup=False)
@@ -115,7 +128,8 @@ class MessageView(Vertical):
         chunk = "".join(self._pending)
         self._pending.clear()
         if self._stream is None:
-            self._stream = Markdown.get_stream(self.query_one(Markdown))
+            markdown = _markdown_class()
+            self._stream = markdown.get_stream(self.query_one(markdown))
         await self._stream.write(chunk)
 
     async def finish(self, text: str | None = None) -> None:
@@ -125,7 +139,7 @@ class MessageView(Vertical):
             await self._stream.stop()
             self._stream = None
         if text is not None and self.role == "tutor":
-            await self.query_one(Markdown).update(text)
+            await self.query_one(_markdown_class()).update(text)
         elif text is not None:
             self.query_one(".msg-body", Static).update(text)
 

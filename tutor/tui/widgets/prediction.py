@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
-from tutor.engine.events import PredictionRequested, Verdict
+if TYPE_CHECKING:
+    from tutor.engine.events import PredictionRequested, Verdict
 
 
 class PredictionCard(Vertical):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from tutor.engine.protocol import StepProgress
+if TYPE_CHECKING:
+    from tutor.engine.protocol import StepProgress
 
 ICONS = {"pending": "○", "current": "▶", "right": "✓", "wrong": "✗", "done": "●"}
 STATUS_STYLE = {
