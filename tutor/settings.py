@@ -39,8 +39,11 @@ def default_home() -> Path:
 class ModelSettings(BaseModel):
     """One model endpoint: the embedded local model or any litellm model string."""
 
-    name: str = Field(LOCAL_MODEL, description="litellm model string, e.g. 'local/smollm2', "
-                      "'openai/gpt-4o-mini', 'ollama/llama3.1', 'anthropic/claude-sonnet-4-5'")
+    name: str = Field(
+        LOCAL_MODEL,
+        description="litellm model string, e.g. 'local/smollm2', "
+        "'openai/gpt-4o-mini', 'ollama/llama3.1', 'anthropic/claude-sonnet-4-5'",
+    )
     api_base: str | None = Field(None, description="base URL for a llama.cpp or vLLM server")
     api_key: str | None = Field(None, description="key; normally taken from the provider's env var")
     gguf_path: Path | None = Field(None, description="another GGUF file for the local provider")
@@ -73,9 +76,9 @@ class Settings(BaseSettings):
     )
 
     home: Path = Field(default_factory=default_home, description="where all data lives")
-    model: ModelSettings = Field(default_factory=ModelSettings)
-    judge: ModelSettings = Field(default_factory=ModelSettings)
-    chroma: ChromaSettings = Field(default_factory=ChromaSettings)
+    model: ModelSettings = Field(default_factory=lambda: ModelSettings())
+    judge: ModelSettings = Field(default_factory=lambda: ModelSettings())
+    chroma: ChromaSettings = Field(default_factory=lambda: ChromaSettings())
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="the project's own corpus")
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="teacher-editable prompts")
     evals_dir: Path = Field(PROJECT_ROOT / "evals")

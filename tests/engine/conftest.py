@@ -24,9 +24,7 @@ def prompts() -> PromptSet:
 
 
 @pytest.fixture
-def make_engine(
-    plan: LessonPlan, prompts: PromptSet, tmp_path: Path
-) -> Callable[..., Engine]:
+def make_engine(plan: LessonPlan, prompts: PromptSet, tmp_path: Path) -> Callable[..., Engine]:
     def make(model: ScriptedModel | None = None, **kwargs: object) -> Engine:
         kwargs.setdefault("record", Record(tmp_path / "sessions.sqlite"))
         return Engine(plan=plan, prompts=prompts, model=model or ScriptedModel(), **kwargs)  # type: ignore[arg-type]

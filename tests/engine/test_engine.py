@@ -40,7 +40,9 @@ def verdict(events: list[Event]) -> Verdict:
     return found[0]
 
 
-async def test_start_asks_for_a_prediction_without_the_answer(make_engine: MakeEngine, plan: LessonPlan) -> None:
+async def test_start_asks_for_a_prediction_without_the_answer(
+    make_engine: MakeEngine, plan: LessonPlan
+) -> None:
     engine = make_engine()
     events = await collect(engine.start())
     turn = done(events)
@@ -55,7 +57,9 @@ async def test_start_asks_for_a_prediction_without_the_answer(make_engine: MakeE
 
 
 @pytest.mark.parametrize("step_index", [0, 1, 2])
-async def test_right_guess_is_confirmed(make_engine: MakeEngine, plan: LessonPlan, step_index: int) -> None:
+async def test_right_guess_is_confirmed(
+    make_engine: MakeEngine, plan: LessonPlan, step_index: int
+) -> None:
     step = plan.steps[step_index]
     right = step.correct_option
     assert right is not None
@@ -75,12 +79,7 @@ def _wrong_options() -> list[tuple[int, str]]:
     from tutor.settings import PROJECT_ROOT
 
     lesson = load_plan(PROJECT_ROOT / "corpus" / "lessons" / "lesson-23.yaml")
-    return [
-        (i, o.key)
-        for i, s in enumerate(lesson.steps)
-        for o in s.options
-        if not o.correct
-    ]
+    return [(i, o.key) for i, s in enumerate(lesson.steps) for o in s.options if not o.correct]
 
 
 @pytest.mark.parametrize(("step_index", "key"), _wrong_options())
@@ -126,7 +125,9 @@ async def test_requests_and_injections_do_not_open_the_gate(
 
 
 async def test_a_model_that_leaks_the_key_is_cut(make_engine: MakeEngine) -> None:
-    leaky = ScriptedModel(by_template(ask="Great question! The correct answer is B, hardware partition."))
+    leaky = ScriptedModel(
+        by_template(ask="Great question! The correct answer is B, hardware partition.")
+    )
     engine = make_engine(leaky)
     turn = done(await collect(engine.start()))
     assert turn.replaced
@@ -155,7 +156,9 @@ async def test_invented_numbers_are_dropped_from_reveals(make_engine: MakeEngine
 
 
 async def test_grounded_model_words_are_kept(make_engine: MakeEngine) -> None:
-    model = ScriptedModel(by_template(reveal="Each slice keeps its own SMs, so tenants never collide."))
+    model = ScriptedModel(
+        by_template(reveal="Each slice keeps its own SMs, so tenants never collide.")
+    )
     engine = make_engine(model)
     engine.goto("step-1")
     turn = done(await collect(engine.send("B")))
@@ -177,10 +180,14 @@ async def test_numeric_step_reveals_the_calculator_result(make_engine: MakeEngin
     assert any(isinstance(e, ToolResult) for e in events)
 
 
-async def test_free_checkable_question_asks_first_then_reveals_the_calculator(make_engine: MakeEngine) -> None:
+async def test_free_checkable_question_asks_first_then_reveals_the_calculator(
+    make_engine: MakeEngine,
+) -> None:
     engine = make_engine()
     await collect(engine.start())
-    first = await collect(engine.send("How many 1g.10gb instances fit on an A100-80GB? Just tell me."))
+    first = await collect(
+        engine.send("How many 1g.10gb instances fit on an A100-80GB? Just tell me.")
+    )
     expected = dispatch("mig_capacity", {"gpu": "A100-80GB", "profile": "1g.10gb"}).result
     assert expected is not None
     count = str(expected["count"])

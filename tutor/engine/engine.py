@@ -34,7 +34,7 @@ from tutor.engine.intents import points_named, read_message, wants_answer
 from tutor.engine.numbers import first_number, normalise
 from tutor.engine.plan import CalculatorKey, LessonPlan, Step
 from tutor.engine.prompts import PromptSet
-from tutor.engine.protocol import CommitResult, StepProgress, TranscriptEntry
+from tutor.engine.protocol import CommitResult, StepProgress, StepStatus, TranscriptEntry
 from tutor.engine.questions import checkable
 from tutor.engine.record import Outcome, Record
 from tutor.engine.state import EngineState, FreeQuestion, StepOutcome
@@ -141,6 +141,7 @@ class Engine:
         out: list[StepProgress] = []
         for i, step in enumerate(self.plan.steps):
             outcome = self.state.outcomes.get(step.id)
+            status: StepStatus
             if i == self.state.step_index and self.state.phase != "done":
                 status = "current"
             elif outcome is None or i > self.state.step_index:
@@ -288,10 +289,10 @@ class Engine:
         state = self.state
         step = self.step
         if state.free is not None:
-            reading = self._read_free(text, state.free.key)
-            if reading is not None:
-                state.free.committed = reading
-                async for event in self._reveal_free(reading):
+            free_guess = self._read_free(text, state.free.key)
+            if free_guess is not None:
+                state.free.committed = free_guess
+                async for event in self._reveal_free(free_guess):
                     yield event
                 return
             question = checkable(text)
@@ -314,11 +315,11 @@ class Engine:
             async for event in self._ask_free():
                 yield event
             return
-        if state.phase in ("recall", "teach_back") and step is not None:
-            if not _looks_like_question(text) or len(text.split()) > 12:
-                async for event in self._grade(step, text):
-                    yield event
-                return
+        answering = not _looks_like_question(text) or len(text.split()) > 12
+        if state.phase in ("recall", "teach_back") and step is not None and answering:
+            async for event in self._grade(step, text):
+                yield event
+            return
         if state.phase == "ask" and wants_answer(text) and step is not None:
             async for event in self._insist(step.question, free=False):
                 yield event
@@ -333,8 +334,10 @@ class Engine:
     # ------------------------------------------------------------------ ask
 
     async def _ask_step(self, step: Step, lead: str = "") -> AsyncIterator[Event]:
-        phase: Phase = "recall" if step.kind == "recall" else (
-            "teach_back" if step.kind == "teach_back" else "ask"
+        phase: Phase = (
+            "recall"
+            if step.kind == "recall"
+            else ("teach_back" if step.kind == "teach_back" else "ask")
         )
         self.state.phase = phase
         self.state.committed = None
@@ -375,7 +378,9 @@ class Engine:
         )
         yield self._finish(text, [], [], replaced=False, phase="ask", step_id="free")
 
-    async def _insist(self, question: str, *, free: bool, nudge: bool = False) -> AsyncIterator[Event]:
+    async def _insist(
+        self, question: str, *, free: bool, nudge: bool = False
+    ) -> AsyncIterator[Event]:
         # Requests for the answer, claimed authority and injected instructions all land here:
         # the gate is code, so no wording opens it.
         self.state.nudges += 1
@@ -385,8 +390,10 @@ class Engine:
             head = ("I'll reveal it right after you commit a guess: even a wrong guess makes the "
                     "answer stick.")  # fmt: skip
         step = self.step
-        hint = _guess_hint(self.state.free.key) if free and self.state.free else (
-            _options_hint(step) if step and step.kind == "step" else ""
+        hint = (
+            _guess_hint(self.state.free.key)
+            if free and self.state.free
+            else (_options_hint(step) if step and step.kind == "step" else "")
         )
         text = f"{head}\n\n**{question}**" + (f"\n\n{hint}" if hint else "")
         yield TextDelta(text=text)
@@ -438,7 +445,14 @@ class Engine:
         if misconception:
             body.append(misconception)
         body.append(step.explanation)
-        allowed = [step.explanation, step.question, facts, guess, answer, *(c.text for c in citations)]
+        allowed = [
+            step.explanation,
+            step.question,
+            facts,
+            guess,
+            answer,
+            *(c.text for c in citations),
+        ]
         note, replaced = await self._guarded_note(
             "reveal",
             dict(step_title=step.title, question=step.question, guess=guess,
@@ -481,10 +495,10 @@ class Engine:
         if value is None:
             answer = "unknown"
             correct = False
-            head = (f"The calculator cannot answer this one: "
-                    f"{record.result.get('reason') if isinstance(record.result, dict) else ''}"
-                    .rstrip(": ")
-                    + ". That value is not verified for this GPU, so I won't guess it.")  # fmt: skip
+            reason = record.result.get("reason") if isinstance(record.result, dict) else None
+            head = "The calculator cannot answer this one"
+            head += f": {reason}" if reason else ""
+            head += ". That value is not verified for this GPU, so I won't guess it."
         else:
             answer = _display(value, free.key.unit)
             correct = _same_answer(guess, value, 0.0)
@@ -661,7 +675,10 @@ class Engine:
 
     def _messages(self, template: str, values: dict[str, str]) -> list[Message]:
         return [
-            {"role": "system", "content": self.prompts.render("system", lesson_title=self.plan.title)},
+            {
+                "role": "system",
+                "content": self.prompts.render("system", lesson_title=self.plan.title),
+            },
             {"role": "user", "content": self.prompts.render(template, **values)},
         ]
 
@@ -884,11 +901,15 @@ class Engine:
                  "prompt_hash": done.prompt_hash, "model": done.model, "replaced": done.replaced},
             )  # fmt: skip
 
-    def _record_outcome(self, step_id: str, kind: str, value: str, correct: bool, attempts: int) -> None:
+    def _record_outcome(
+        self, step_id: str, kind: str, value: str, correct: bool, attempts: int
+    ) -> None:
         if self.record is not None:
             self.record.add_outcome(
                 self._session_id,
-                Outcome(step_id=step_id, kind=kind, value=value, correct=correct, attempts=attempts),
+                Outcome(
+                    step_id=step_id, kind=kind, value=value, correct=correct, attempts=attempts
+                ),
             )
 
     def _save_state(self) -> None:
@@ -948,7 +969,7 @@ def _guess_hint(key: CalculatorKey) -> str:
 
 def _field_value(record: ToolRecord, field: str) -> Any:
     result = record.result
-    if not isinstance(result, dict) or "error" in result and len(result) == 1:
+    if not isinstance(result, dict) or ("error" in result and len(result) == 1):
         return None
     return result.get(field)
 
@@ -1018,12 +1039,14 @@ def _explain_result(key: CalculatorKey, record: ToolRecord) -> str:
 
 def _passages_text(citations: list[Citation]) -> str:
     return "\n".join(
-        f'[{i}] {c.label}: <passage>{c.text[:600]}</passage>' for i, c in enumerate(citations, 1)
+        f"[{i}] {c.label}: <passage>{c.text[:600]}</passage>" for i, c in enumerate(citations, 1)
     )
 
 
 def _sources_line(citations: list[Citation], calculator: bool = False) -> str:
-    parts = [f"[{i}] {c.label}" + (f" ({c.url})" if c.url else "") for i, c in enumerate(citations, 1)]
+    parts = [
+        f"[{i}] {c.label}" + (f" ({c.url})" if c.url else "") for i, c in enumerate(citations, 1)
+    ]
     if calculator:
         parts.insert(0, "numbers: the MIG calculator (NVIDIA MIG User Guide tables)")
     return "Sources: " + "; ".join(parts) if parts else ""

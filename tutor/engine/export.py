@@ -18,7 +18,9 @@ def transcript_markdown(record: Record, session_id: str) -> str:
         lines += ["## Outcomes", "", "| step | kind | answer | result |", "|---|---|---|---|"]
         for o in outcomes:
             value = o.value.replace("|", "\\|").replace("\n", " ")[:80]
-            lines.append(f"| {o.step_id} | {o.kind} | {value} | {'right' if o.correct else 'wrong'} |")
+            lines.append(
+                f"| {o.step_id} | {o.kind} | {value} | {'right' if o.correct else 'wrong'} |"
+            )
         lines.append("")
     lines += ["## Transcript", ""]
     for entry in record.entries(session_id):

@@ -25,7 +25,8 @@ def open_retriever(settings: Settings, progress: Progress) -> Retriever | None:
 
     Without an index the lesson still runs: reveals then cite the lesson plan itself.
     """
-    from tutor.corpus.index import CorpusError, ensure_index
+    from tutor.corpus.errors import CorpusError
+    from tutor.corpus.index import ensure_index
     from tutor.corpus.retrieval import Retriever as CorpusRetriever
 
     try:

@@ -60,7 +60,7 @@ def _smallest_profile(gpu_id: str) -> str | None:
 
 def checkable(text: str) -> CheckableQuestion | None:
     low = text.lower()
-    if "time" in low and "slic" in low or "replica" in low:
+    if ("time" in low and "slic" in low) or "replica" in low:
         match = _TIMESLICE.search(text)
         if match:
             gpus_n = int(match.group(1))
@@ -102,7 +102,11 @@ def checkable(text: str) -> CheckableQuestion | None:
                 f"How many {profiles[0]} instances fit on one {gpu}?",
             )
         smallest = _smallest_profile(gpu)
-        if not profiles and smallest and re.search(r"\b(instances?|slices?|partitions?|mig)\b", low):
+        if (
+            not profiles
+            and smallest
+            and re.search(r"\b(instances?|slices?|partitions?|mig)\b", low)
+        ):
             return CheckableQuestion(
                 CalculatorKey(
                     tool="mig_capacity",
