@@ -33,8 +33,12 @@ def _progress_bar(enabled: bool = True) -> Iterator[Callable[[str, float | None]
         yield quiet
         return
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), console=console, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as bar:
         task = bar.add_task("indexing", total=1.0)
 
@@ -64,8 +68,10 @@ def _build(settings: Settings, *, force: bool = False) -> BuildStats:
 
 def _summary(stats: BuildStats) -> str:
     if stats.noop:
-        return (f"index up to date: {stats.chunks} passages from {stats.files} files "
-                f"({stats.seconds:.2f}s)")
+        return (
+            f"index up to date: {stats.chunks} passages from {stats.files} files "
+            f"({stats.seconds:.2f}s)"
+        )
     return (
         f"indexed {stats.files} files ({stats.files_changed} changed, {stats.files_removed} "
         f"removed): {stats.chunks} passages, +{stats.chunks_added} -{stats.chunks_removed} "
@@ -125,8 +131,10 @@ def fetch(ctx: typer.Context) -> None:
     if result.offline:
         typer.echo(result.offline)
     else:
-        typer.echo(f"fetched {len(result.saved)} new or changed and {len(result.unchanged)} "
-                   f"unchanged of {result.total} pages into {settings.fetched_dir}")
+        typer.echo(
+            f"fetched {len(result.saved)} new or changed and {len(result.unchanged)} "
+            f"unchanged of {result.total} pages into {settings.fetched_dir}"
+        )
     typer.echo(_summary(_build(settings)))
 
 
@@ -148,8 +156,11 @@ def stats(
     typer.echo(f"files:     {summary['files']}  passages: {summary['chunks']}")
     for kind, count in sorted(summary["by_kind"].items()):
         typer.echo(f"  {kind:<10} {count} passages")
-    typer.echo(f"pending:   {summary['pending']} files changed since the last build"
-               if summary["pending"] else "pending:   none")
+    typer.echo(
+        f"pending:   {summary['pending']} files changed since the last build"
+        if summary["pending"]
+        else "pending:   none"
+    )
 
 
 @app.command("search")
@@ -158,8 +169,9 @@ def search(
     query: str = typer.Argument(..., help="What to look for."),
     k: int = typer.Option(5, "-k", "--k", min=1, max=50, help="How many passages."),
     topic: list[str] = typer.Option([], "--topic", help="Only these topics (repeatable)."),
-    kind: list[str] = typer.Option([], "--kind", help="Only these kinds: reference, lesson, "
-                                   "fetched, user (repeatable)."),
+    kind: list[str] = typer.Option(
+        [], "--kind", help="Only these kinds: reference, lesson, fetched, user (repeatable)."
+    ),
     doc: list[str] = typer.Option([], "--doc", help="Only these documents (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print hits as JSON."),
 ) -> None:
@@ -171,8 +183,9 @@ def search(
     _build(settings)
     retriever = Retriever(settings)
     try:
-        hits = retriever.search(query, k, topics=topic or None, kinds=kind or None,
-                                docs=doc or None)
+        hits = retriever.search(
+            query, k, topics=topic or None, kinds=kind or None, docs=doc or None
+        )
         empty = retriever.chunk_count == 0
     except CorpusError as exc:
         fail(str(exc))
@@ -180,8 +193,10 @@ def search(
         print_json([h.to_dict() for h in hits])
         return
     if empty:
-        fail("the index is empty; add documents with 'tutor corpus add PATH' or check "
-             f"corpus_dir ({settings.corpus_dir})")
+        fail(
+            "the index is empty; add documents with 'tutor corpus add PATH' or check "
+            f"corpus_dir ({settings.corpus_dir})"
+        )
     if not hits:
         typer.echo("no passage matches")
         return
@@ -190,8 +205,10 @@ def search(
 
     console = Console()
     for i, hit in enumerate(hits, 1):
-        console.print(f"[bold]{i}. {escape(hit.heading_path)}[/bold]  "
-                      f"[dim]{hit.score:.4f}  {escape(hit.url or hit.doc)}[/dim]")
+        console.print(
+            f"[bold]{i}. {escape(hit.heading_path)}[/bold]  "
+            f"[dim]{hit.score:.4f}  {escape(hit.url or hit.doc)}[/dim]"
+        )
         text = hit.text if len(hit.text) <= 400 else hit.text[:400].rsplit(" ", 1)[0] + " …"
         console.print(escape(text), highlight=False)
         console.print()

@@ -5,6 +5,7 @@ Importing this package is cheap: the embedding model, Chroma and BM25 load on fi
 
 from __future__ import annotations
 
+from tutor.corpus.errors import CorpusError
 from tutor.corpus.index import (
     AddResult,
     BuildStats,
@@ -12,7 +13,6 @@ from tutor.corpus.index import (
     build_index,
     ensure_index,
 )
-from tutor.corpus.errors import CorpusError
 from tutor.corpus.retrieval import Hit, Retriever
 from tutor.corpus.store import StoreError, StoreUnavailable
 

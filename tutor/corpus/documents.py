@@ -155,8 +155,10 @@ def _split_front_matter(text: str, path: Path, warnings: list[str]) -> tuple[dic
     try:
         post = frontmatter.loads(text)
     except Exception as exc:  # YAML errors come in many classes; all mean the same here
-        warnings.append(f"{path}: front matter is not valid YAML ({type(exc).__name__}); "
-                        "it was ignored - fix the block between the '---' lines")
+        warnings.append(
+            f"{path}: front matter is not valid YAML ({type(exc).__name__}); "
+            "it was ignored - fix the block between the '---' lines"
+        )
         end = text.find("\n---", 3)
         return {}, text[end + 4 :] if end != -1 else text
     return dict(post.metadata), post.content
@@ -351,8 +353,14 @@ def _pack(blocks: list[str]) -> list[str]:
 def chunk_id(doc: Document, section: str, text: str) -> str:
     """Hash of everything stored with a passage, so an edit anywhere yields a new id."""
     parts = (
-        str(CHUNKER_VERSION), doc.doc, doc.title, doc.url or "", doc.kind,
-        ",".join(doc.topics), section, text,
+        str(CHUNKER_VERSION),
+        doc.doc,
+        doc.title,
+        doc.url or "",
+        doc.kind,
+        ",".join(doc.topics),
+        section,
+        text,
     )
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:24]
 

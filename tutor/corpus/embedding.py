@@ -48,9 +48,13 @@ def get_model() -> Any:
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             path = model_path()
             try:
-                from sentence_transformers import SentenceTransformer
-
                 import torch
+                from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                # The weight-loading bar would land in the middle of CLI output and TUIs.
+                hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+                hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
                 # One intra-op thread: on a shared 2-core machine a second thread spins
                 # against other processes and made short queries 20x slower in measurement.
@@ -79,8 +83,10 @@ def embed(texts: Sequence[str], *, batch_size: int = 32) -> npt.NDArray[np.float
         convert_to_numpy=True,
         show_progress_bar=False,
     )
-    return np.asarray(vectors, dtype=np.float32)
+    out: npt.NDArray[np.float32] = np.asarray(vectors, dtype=np.float32)
+    return out
 
 
 def embed_query(text: str) -> npt.NDArray[np.float32]:
-    return embed([text])[0]
+    vector: npt.NDArray[np.float32] = embed([text])[0]
+    return vector

@@ -37,26 +37,31 @@ def load_sources(path: Path) -> list[Source]:
     import yaml
 
     if not path.is_file():
-        raise CorpusError(f"no sources list at {path}; create it as a YAML list of "
-                          "{url, title, topics}")
+        raise CorpusError(
+            f"no sources list at {path}; create it as a YAML list of {{url, title, topics}}"
+        )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise CorpusError(f"{path} is not valid YAML ({type(exc).__name__}); fix it and retry"
-                          ) from exc
+        raise CorpusError(
+            f"{path} is not valid YAML ({type(exc).__name__}); fix it and retry"
+        ) from exc
     if not isinstance(data, list):
         raise CorpusError(f"{path} must be a YAML list of {{url, title, topics}} entries")
     sources: list[Source] = []
     for i, item in enumerate(data):
         if not isinstance(item, dict) or not isinstance(item.get("url"), str):
-            raise CorpusError(f"{path}: entry {i + 1} has no 'url'; each entry needs url, "
-                              "title, topics")
+            raise CorpusError(
+                f"{path}: entry {i + 1} has no 'url'; each entry needs url, title, topics"
+            )
         topics = item.get("topics") or []
-        sources.append(Source(
-            url=item["url"],
-            title=str(item["title"]) if item.get("title") else None,
-            topics=tuple(str(t) for t in topics) if isinstance(topics, list) else (),
-        ))
+        sources.append(
+            Source(
+                url=item["url"],
+                title=str(item["title"]) if item.get("title") else None,
+                topics=tuple(str(t) for t in topics) if isinstance(topics, list) else (),
+            )
+        )
     return sources
 
 
@@ -105,8 +110,9 @@ def fetch_sources(
     sources = load_sources(sources_file or settings.corpus_dir / "sources.yaml")
     result = FetchResult(total=len(sources))
     folder = settings.fetched_dir
-    with httpx.Client(timeout=timeout_s, follow_redirects=True,
-                      headers={"User-Agent": "tutor-corpus-fetch/1"}) as client:
+    with httpx.Client(
+        timeout=timeout_s, follow_redirects=True, headers={"User-Agent": "tutor-corpus-fetch/1"}
+    ) as client:
         for i, source in enumerate(sources):
             if progress:
                 progress(f"fetching {source.url}", i / max(1, len(sources)))
@@ -122,20 +128,22 @@ def fetch_sources(
                         f"{kept} pages already in {folder}"
                     )
                     return result
-                result.warnings.append(f"{source.url}: cannot connect ({type(exc).__name__}); "
-                                       "kept any earlier copy")
+                result.warnings.append(
+                    f"{source.url}: cannot connect ({type(exc).__name__}); kept any earlier copy"
+                )
                 continue
             except httpx.HTTPError as exc:
-                result.warnings.append(f"{source.url}: {type(exc).__name__}; kept any earlier "
-                                       "copy")
+                result.warnings.append(f"{source.url}: {type(exc).__name__}; kept any earlier copy")
                 continue
             if response.status_code != 200:
-                result.warnings.append(f"{source.url}: HTTP {response.status_code}; kept any "
-                                       "earlier copy")
+                result.warnings.append(
+                    f"{source.url}: HTTP {response.status_code}; kept any earlier copy"
+                )
                 continue
             if len(response.content) > MAX_PAGE_BYTES:
-                result.warnings.append(f"{source.url}: page is over "
-                                       f"{MAX_PAGE_BYTES // (1024 * 1024)} MB; skipped")
+                result.warnings.append(
+                    f"{source.url}: page is over {MAX_PAGE_BYTES // (1024 * 1024)} MB; skipped"
+                )
                 continue
             markdown, page_title = _to_markdown(
                 response.text, response.headers.get("content-type", "")

@@ -22,7 +22,7 @@ from tutor.corpus.documents import (
     load_document,
 )
 from tutor.corpus.embedding import MODEL_NAME
-from tutor.corpus.errors import CorpusError
+from tutor.corpus.errors import CorpusError as CorpusError
 from tutor.corpus.store import (
     UPSERT_BATCH,
     Store,
@@ -68,8 +68,13 @@ class BuildStats:
 
     @property
     def noop(self) -> bool:
-        return not (self.files_changed or self.files_removed or self.chunks_added
-                    or self.chunks_removed or self.rebuilt)
+        return not (
+            self.files_changed
+            or self.files_removed
+            or self.chunks_added
+            or self.chunks_removed
+            or self.rebuilt
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "noop": self.noop}
@@ -137,8 +142,9 @@ def discover(settings: Settings, warnings: list[str]) -> list[SourceFile]:
     fetched = settings.fetched_dir
     if fetched.is_dir():
         for path in sorted(fetched.glob("*.md")):
-            found.append(SourceFile(f"fetched:{path.name}", path, f"fetched/{path.stem}",
-                                    "fetched"))
+            found.append(
+                SourceFile(f"fetched:{path.name}", path, f"fetched/{path.stem}", "fetched")
+            )
     user = settings.user_docs_dir
     if user.is_dir():
         for path in sorted(user.rglob("*")):
@@ -213,8 +219,11 @@ def build_index(
     sources = discover(settings, stats.warnings)
     stats.files = len(sources)
 
-    fingerprint = {**_fingerprint(), "backend": stats.backend,
-                   "collection": settings.chroma.collection}
+    fingerprint = {
+        **_fingerprint(),
+        "backend": stats.backend,
+        "collection": settings.chroma.collection,
+    }
     manifest = load_manifest(settings)
     old_files: dict[str, Any] = {}
     if manifest is None:
@@ -292,21 +301,32 @@ def build_index(
             digest = ""
         try:
             document = load_document(
-                source.path, source=source.key, doc=source.doc,
-                default_kind=source.default_kind, warnings=stats.warnings,
+                source.path,
+                source=source.key,
+                doc=source.doc,
+                default_kind=source.default_kind,
+                warnings=stats.warnings,
             )
         except (DocumentError, OSError) as exc:
-            stats.warnings.append(str(exc) if isinstance(exc, DocumentError)
-                                  else f"{source.path}: cannot read ({exc}); skipped")
+            stats.warnings.append(
+                str(exc)
+                if isinstance(exc, DocumentError)
+                else f"{source.path}: cannot read ({exc}); skipped"
+            )
             continue
         chunks = chunk_document(document)
         if not chunks:
             stats.warnings.append(f"{source.path} has no text to index; skipped")
         stats.files_changed += 1
         new_files[source.key] = {
-            "path": str(source.path), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
-            "sha256": digest, "doc": document.doc, "title": document.title,
-            "kind": document.kind, "chunks": [c.id for c in chunks],
+            "path": str(source.path),
+            "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+            "sha256": digest,
+            "doc": document.doc,
+            "title": document.title,
+            "kind": document.kind,
+            "chunks": [c.id for c in chunks],
         }
         for chunk in chunks:
             to_add[chunk.id] = chunk
@@ -347,12 +367,15 @@ def build_index(
     stats.chunks_added = len(embed_chunks)
     stats.chunks_removed = len(stale)
     stats.chunks = sum(len(e.get("chunks", [])) for e in new_files.values())
-    _write_manifest(settings, {
-        "fingerprint": fingerprint,
-        "files": new_files,
-        "built_at": time.time(),
-        "store_stamp": None,
-    })
+    _write_manifest(
+        settings,
+        {
+            "fingerprint": fingerprint,
+            "files": new_files,
+            "built_at": time.time(),
+            "store_stamp": None,
+        },
+    )
     # Stamp last, after Chroma has flushed, so the next no-op build can trust it.
     manifest_now = load_manifest(settings) or {}
     manifest_now["store_stamp"] = _store_stamp(settings)
@@ -393,8 +416,11 @@ def add_documents(settings: Settings, paths: Iterable[Path]) -> AddResult:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(p for p in sorted(path.rglob("*"))
-                         if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+            files.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+            )
         else:
             files.append(path)
     for path in files:
@@ -453,7 +479,8 @@ def index_summary(settings: Settings) -> dict[str, Any]:
         "collection": settings.chroma.collection,
         "manifest": str(manifest_path(settings)),
         "built_at": dt.datetime.fromtimestamp(built).isoformat(timespec="seconds")
-        if isinstance(built, int | float) else None,
+        if isinstance(built, int | float)
+        else None,
         "files": len(files),
         "chunks": sum(len(e.get("chunks", [])) for e in files.values()),
         "by_kind": by_kind,

@@ -26,11 +26,12 @@ DENSE_WEIGHT = 1.0
 SPARSE_WEIGHT = 1.0
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
-_STOPWORDS = frozenset(
-    """a an and are as at be but by can do does for from has have how i if in into is it
-    its me my no not of on or our so than that the their them then there these they this
-    to was we what when where which who why will with you your""".split()
+_STOPWORD_TEXT = (
+    "a an and are as at be but by can do does for from has have how i if in "
+    "into is it its me my no not of on or our so than that the their them then there "
+    "these they this to was we what when where which who why will with you your"
 )
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def _stem(word: str) -> str:
@@ -38,8 +39,14 @@ def _stem(word: str) -> str:
     # without pulling in a stemming library.
     if len(word) <= 3 or any(ch.isdigit() for ch in word):
         return word
-    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", ""),
-                         ("s", "")):
+    for suffix, repl in (
+        ("ies", "y"),
+        ("sses", "ss"),
+        ("ing", ""),
+        ("ed", ""),
+        ("es", ""),
+        ("s", ""),
+    ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             if suffix == "es" and not word.endswith(("ches", "shes", "xes", "ses", "zes")):
                 return word[:-1]
@@ -83,14 +90,22 @@ class Hit:
         from tutor.engine.events import Citation
 
         return Citation(
-            id=self.id, title=self.title, section=self.section, url=self.url,
-            text=self.text, score=self.score,
+            id=self.id,
+            title=self.title,
+            section=self.section,
+            url=self.url,
+            text=self.text,
+            score=self.score,
         )
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "text": self.text, "title": self.title, "section": self.section,
-            "url": self.url, "score": round(self.score, 6),
+            "id": self.id,
+            "text": self.text,
+            "title": self.title,
+            "section": self.section,
+            "url": self.url,
+            "score": round(self.score, 6),
         }
 
 
@@ -170,12 +185,15 @@ class Retriever:
         topic_set = {t.lower() for t in topics or []}
         kind_set = {k.lower() for k in kinds or []}
         doc_set = set(docs or [])
-        return np.array([
-            (not topic_set or bool(topic_set.intersection(c.topics)))
-            and (not kind_set or c.kind in kind_set)
-            and (not doc_set or c.doc in doc_set)
-            for c in self._chunks
-        ], dtype=bool)
+        return np.array(
+            [
+                (not topic_set or bool(topic_set.intersection(c.topics)))
+                and (not kind_set or c.kind in kind_set)
+                and (not doc_set or c.doc in doc_set)
+                for c in self._chunks
+            ],
+            dtype=bool,
+        )
 
     def _where(
         self, topics: list[str] | None, kinds: list[str] | None, docs: list[str] | None
@@ -246,6 +264,17 @@ class Retriever:
         hits: list[Hit] = []
         for cid, score in fused:
             c = self._chunks[self._position[cid]]
-            hits.append(Hit(id=c.id, text=c.text, title=c.title, section=c.section, url=c.url,
-                            score=score, doc=c.doc, topics=list(c.topics), kind=c.kind))
+            hits.append(
+                Hit(
+                    id=c.id,
+                    text=c.text,
+                    title=c.title,
+                    section=c.section,
+                    url=c.url,
+                    score=score,
+                    doc=c.doc,
+                    topics=list(c.topics),
+                    kind=c.kind,
+                )
+            )
         return hits

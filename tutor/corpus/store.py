@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,10 +140,9 @@ def wipe_local(settings: Settings) -> None:
 
 def reset_collection(store: Store, settings: Settings) -> Store:
     """Drop and recreate the collection (used when its contents no longer match the manifest)."""
-    try:
+    # Absent already is the state we want, so any failure to delete is ignored.
+    with contextlib.suppress(Exception):
         store.client.delete_collection(settings.chroma.collection)
-    except Exception:  # noqa: S110 - absent already is the state we want
-        pass
     collection = store.client.get_or_create_collection(
         settings.chroma.collection, metadata=COLLECTION_METADATA, embedding_function=None
     )
