@@ -303,10 +303,35 @@ def _paragraphs(lines: list[str]) -> list[str]:
     return [b for b in blocks if b.strip()]
 
 
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
+
+
+def _split_table(block: str) -> list[str] | None:
+    """Split a long markdown table into row groups that each repeat the header."""
+    lines = block.splitlines()
+    if len(lines) < 3 or not all(line.lstrip().startswith("|") for line in lines):
+        return None
+    head = lines[:2] if _TABLE_RULE.match(lines[1]) else lines[:1]
+    header = "\n".join(head)
+    out: list[str] = []
+    rows: list[str] = []
+    for row in lines[len(head) :]:
+        if rows and len(header) + sum(len(r) + 1 for r in rows) + len(row) > TARGET_CHARS:
+            out.append("\n".join([header, *rows]))
+            rows = []
+        rows.append(row)
+    if rows:
+        out.append("\n".join([header, *rows]))
+    return out
+
+
 def _hard_split(block: str) -> list[str]:
-    """Split one oversized block at sentence, then line, then word boundaries."""
+    """Split one oversized block at table rows, sentences, lines, then words."""
     if len(block) <= MAX_CHARS:
         return [block]
+    table = _split_table(block)
+    if table is not None and all(len(t) <= MAX_CHARS for t in table):
+        return table
     pieces = re.split(r"(?<=[.!?])\s+|\n", block)
     out: list[str] = []
     current = ""
