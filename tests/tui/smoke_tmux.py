@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shlex
 import subprocess
 import sys
@@ -44,15 +43,27 @@ def wait_for(session: str, check: object, timeout: float, what: str) -> str:
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{screen}")
 
 
-def answered(screen: str) -> bool:
-    """The tutor has answered the learner: a tutor message below the learner's, and idle."""
-    lines = screen.splitlines()
-    you = [i for i, line in enumerate(lines) if "You · " in line]
-    tutor = [i for i, line in enumerate(lines) if "Tutor · " in line]
-    status_ready = any(re.search(r"│\s+ready\s*$", line) for line in lines[-3:])
-    if not status_ready or "queued" in screen or "not answered" in screen:
-        return False
-    return bool(tutor) and (not you or tutor[-1] > you[-1])
+def status(screen: str) -> str:
+    """The app's activity, from the status line (just above the footer)."""
+    for line in reversed(screen.splitlines()[-3:]):
+        if "│" in line and ("local" in line or "remote" in line):
+            return line.rsplit("│", 1)[1].strip()
+    return ""
+
+
+def settled(session: str, timeout: float, what: str) -> str:
+    """Wait until the status reads "ready" twice in a row, a second apart."""
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = capture(session)
+        if status(screen) == "ready":
+            time.sleep(1.0)
+            again = capture(session)
+            if status(again) == "ready":
+                return again
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{screen}")
 
 
 def main() -> int:
@@ -64,11 +75,16 @@ def main() -> int:
         "--expect", default=os.environ.get("SMOKE_EXPECT", ""), help="text the reply must contain"
     )
     parser.add_argument("--python", default=str(ROOT / ".venv" / "bin" / "python"))
+    parser.add_argument(
+        "--home",
+        default=os.environ.get("SMOKE_HOME"),
+        help="TUTOR_HOME to use (default: a fresh temporary one)",
+    )
     args = parser.parse_args()
 
     session = f"tutor-smoke-{os.getpid()}"
-    with tempfile.TemporaryDirectory() as home:
-        env = {"TUTOR_HOME": home}
+    with tempfile.TemporaryDirectory() as scratch:
+        env = {"TUTOR_HOME": args.home or scratch}
         for name in ("TUTOR_FAKE_ENGINE", "TUTOR_FAKE_DELAY", "TUTOR_FAKE_LOAD_S"):
             if os.environ.get(name):
                 env[name] = os.environ[name]
@@ -82,11 +98,25 @@ def main() -> int:
                 session, lambda s: "Lesson 23" in s and "Ask, answer" in s, 20, "the first frame"
             )
             print(f"interactive after {time.monotonic() - started:.2f}s")
+            # Typed at once, probably while the model loads: it must be queued, not lost.
             tmux("send-keys", "-t", session, "-l", QUESTION)
             tmux("send-keys", "-t", session, "Enter")
             wait_for(session, lambda s: QUESTION in s, 10, "the question in the chat")
-            screen = wait_for(session, answered, args.timeout, "the tutor's answer")
+            settled(session, args.timeout, "the engine to load and open the lesson")
+            print(f"ready after {time.monotonic() - started:.2f}s")
+            screen = settled(session, args.timeout, "the answer to the queued question")
             print(f"answered after {time.monotonic() - started:.2f}s")
+            if "not answered" in screen or "queued" in screen:
+                raise AssertionError(f"the question was not answered\n{screen}")
+            # A second question, sent to a ready engine, must change the conversation.
+            before = screen
+            tmux("send-keys", "-t", session, "-l", "And what does time-slicing do?")
+            tmux("send-keys", "-t", session, "Enter")
+            wait_for(session, lambda s: s != before, 30, "the second question on screen")
+            screen = settled(session, args.timeout, "the second answer")
+            if "not answered" in screen:
+                raise AssertionError(f"the second question failed\n{screen}")
+            print(f"second answer after {time.monotonic() - started:.2f}s")
             if args.expect and args.expect not in screen:
                 raise AssertionError(f"the reply lacks {args.expect!r}\n{screen}")
             tmux("send-keys", "-t", session, "C-q")

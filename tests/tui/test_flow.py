@@ -204,7 +204,9 @@ async def test_text_sent_while_loading_is_queued_and_sent_when_ready(make_app: A
         gate.set()
         await settle(pilot)
         assert built[0].calls == ["start", "send:hello"]
-        assert static_text(queued.query_one(".msg-note", Static)) == ""
+        roles = [(m.role, m.text) for m in app.query(MessageView)]
+        assert roles[0][0] == "tutor" and roles[1] == ("learner", "hello"), "after the opening"
+        assert not any("queued" in static_text(s) for s in app.query(".msg-note").results(Static))
         assert app.status.activity == "ready"
 
 

@@ -56,6 +56,8 @@ WELCOME = (
     "then reveals. Type here at any time; F1 shows the keys."
 )
 FLUSH_INTERVAL = 1 / 20
+MIN_RATE_DELTAS = 8
+"""A rate over fewer deltas than this is mostly the model's time to first token."""
 DARK, LIGHT = "textual-dark", "textual-light"
 
 
@@ -82,10 +84,10 @@ class TutorApp(App[None]):
         Binding("f2", "toggle_sources", "Sources"),
         Binding("f3", "toggle_calculator", "Calculator"),
         Binding("f4", "toggle_progress", "Progress"),
-        Binding("ctrl+y", "copy_reply", "Copy reply", priority=True),
+        Binding("ctrl+r", "copy_reply", "Copy reply"),
         Binding("ctrl+t", "toggle_theme", "Theme"),
         Binding("ctrl+n", "new_session", "New session", show=False),
-        Binding("ctrl+e", "export", "Export", show=False),
+        Binding("ctrl+s", "export", "Export", show=False),
         Binding("ctrl+o", "switch_model", "Model", show=False),
     ]
 
@@ -278,8 +280,11 @@ class TutorApp(App[None]):
     async def _drain_queue(self) -> None:
         engine = self.engine
         while engine is not None and self._queued:
-            text, msg = self._queued.pop(0)
-            msg.set_note("")
+            text, queued = self._queued.pop(0)
+            # Re-post below the tutor's opening, where the answer to it will appear.
+            await queued.remove()
+            msg = MessageView("learner", text, phase=self.phase)
+            await self.chat.add(msg)
             await self._run_turn(partial(engine.send, text), learner_text=text, learner_msg=msg)
 
     async def refresh_progress(self) -> None:
@@ -335,7 +340,7 @@ class TutorApp(App[None]):
                 turn.first_delta = now
             turn.deltas += 1
             turn.last_delta = now
-            if turn.deltas % 8 == 0 and now > turn.first_delta:
+            if turn.deltas % 8 == 0 and turn.deltas >= MIN_RATE_DELTAS:
                 self.status.rate = turn.deltas / (now - turn.first_delta)
         elif kind == "phase":
             changed = cast("PhaseChanged", event)
@@ -408,7 +413,7 @@ class TutorApp(App[None]):
             await self.sources.show(citations)
             self.sources.display = True
             self._sync_side()
-        if turn.deltas > 1 and turn.last_delta > turn.first_delta:
+        if turn.deltas >= MIN_RATE_DELTAS and turn.last_delta > turn.first_delta:
             self.status.rate = turn.deltas / (turn.last_delta - turn.first_delta)
         await self.refresh_progress()
         # An engine may finish one message and begin the next in the same stream
@@ -628,16 +633,16 @@ class TutorApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield SystemCommand(
-            "New session", "Start the lesson again from step 1", self.action_new_session
+            "New session", "Start the lesson again from step 1 (Ctrl+N)", self.action_new_session
         )
         yield SystemCommand(
             "Resume last session", "Reload the most recent session", self.action_resume
         )
         yield SystemCommand(
-            "Export transcript", "Save this session as markdown", self.action_export
+            "Export transcript", "Save this session as markdown (Ctrl+S)", self.action_export
         )
         yield SystemCommand(
-            "Switch model", "Use another litellm model string", self.action_switch_model
+            "Switch model", "Use another litellm model string (Ctrl+O)", self.action_switch_model
         )
         yield SystemCommand(
             "Toggle sources", "Show or hide the sources panel (F2)", self.action_toggle_sources
@@ -649,7 +654,7 @@ class TutorApp(App[None]):
         )
         yield SystemCommand("Toggle theme", "Dark or light (Ctrl+T)", self.action_toggle_theme)
         yield SystemCommand(
-            "Copy last reply", "Copy the tutor's last reply (Ctrl+Y)", self.action_copy_reply
+            "Copy last reply", "Copy the tutor's last reply (Ctrl+R)", self.action_copy_reply
         )
         yield SystemCommand("Help", "How the tutor works, and its keys (F1)", self.action_help)
         yield from super().get_system_commands(screen)

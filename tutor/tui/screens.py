@@ -28,7 +28,9 @@ calculation. In the calculator card you can try another GPU or partition yoursel
 | F2 | show or hide the sources of the current reply |
 | F3 | show or hide the calculator card |
 | F4 | show or hide lesson progress |
-| Ctrl+Y | copy the last reply |
+| Ctrl+R | copy the last reply |
+| Ctrl+S | export the transcript as markdown |
+| Ctrl+N | new session · Ctrl+O: switch model |
 | Ctrl+T | dark / light theme |
 | Ctrl+P | command palette: new session, resume, export, switch model… |
 | Ctrl+Q | quit |
