@@ -145,11 +145,21 @@ class Gateway:
         return self._local_spec
 
     def warmup(self, messages: list[Message] | None = None) -> None:
-        """Load the local model now (blocking); a no-op for hosted models.
+        """Pay the one-off costs now (blocking) instead of on the learner's first turn.
 
-        With ``messages`` (say, the system prompt) one token is generated so the
-        prompt's prefix sits in llama.cpp's KV cache before the learner's first turn.
+        Imports litellm (seconds on a small CPU), runs one offline mock call through
+        it so its lazily imported modules load, and loads the local model. With
+        ``messages`` (say, the system prompt) one token is generated so that
+        prompt's prefix sits in llama.cpp's KV cache before the first real turn.
         """
+        litellm = _litellm()
+        for _ in litellm.completion(
+            model=self.name,
+            messages=[{"role": "user", "content": "hi"}],
+            mock_response="ok",
+            stream=True,
+        ):
+            pass
         if not self._local:
             return
         spec = self.local_spec()

@@ -240,10 +240,12 @@ def iter_generic_chunks(
     spec: LocalSpec, messages: list[dict[str, Any]], kwargs: dict[str, Any], stop: threading.Event
 ) -> Iterator[dict[str, Any]]:
     """Run llama.cpp streaming and translate each chunk; holds the model lock throughout."""
-    llama = get_llama(spec)
+    # Any: llama_cpp's TypedDicts are narrower than the OpenAI-shaped dicts we pass
+    llama: Any = get_llama(spec)
     with model_lock(spec):
         stream = llama.create_chat_completion(messages=messages, stream=True, **kwargs)
         finish_reason: str | None = None
+        produced = 0
         try:
             for chunk in stream:
                 if stop.is_set():
@@ -252,7 +254,10 @@ def iter_generic_chunks(
                 delta = choice.get("delta") or {}
                 finish_reason = choice.get("finish_reason") or finish_reason
                 text = delta.get("content") or ""
-                for use in _tool_uses(delta):
+                uses = _tool_uses(delta)
+                if text or uses:
+                    produced += 1
+                for use in uses:
                     yield _generic_chunk("", tool_use=use)
                 if text:
                     yield _generic_chunk(text)
@@ -260,13 +265,21 @@ def iter_generic_chunks(
             close = getattr(stream, "close", None)
             if close is not None:
                 close()
-    yield _generic_chunk("", finished=True, finish_reason=_finish(finish_reason))
+        # llama.cpp streams one token per chunk and holds prompt + reply in its
+        # context; reporting usage spares litellm re-tokenising the whole exchange
+        total = int(getattr(llama, "n_tokens", 0) or 0)
+        usage = {
+            "prompt_tokens": max(0, total - produced),
+            "completion_tokens": produced,
+            "total_tokens": max(total, produced),
+        }
+    yield _generic_chunk("", finished=True, finish_reason=_finish(finish_reason), usage=usage)
 
 
 def complete_dict(
     spec: LocalSpec, messages: list[dict[str, Any]], kwargs: dict[str, Any]
 ) -> dict[str, Any]:
-    llama = get_llama(spec)
+    llama: Any = get_llama(spec)
     with model_lock(spec):
         result: dict[str, Any] = llama.create_chat_completion(
             messages=messages, stream=False, **kwargs
@@ -390,25 +403,46 @@ async def stream_in_thread(
 
     worker = threading.Thread(target=work, name="tutor-llama", daemon=True)
     worker.start()
+    pending: Any = None
     try:
         while True:
-            try:
-                item = await asyncio.wait_for(queue.get(), timeout)
-            except TimeoutError:
-                from litellm.exceptions import Timeout
+            if pending is not None:
+                item, pending = pending, None
+            else:
+                try:
+                    item = await asyncio.wait_for(queue.get(), timeout)
+                except TimeoutError:
+                    from litellm.exceptions import Timeout
 
-                raise Timeout(
-                    message=f"the local model produced nothing for {timeout:.0f}s",
-                    model=f"{PROVIDER}/{model}",
-                    llm_provider=PROVIDER,
-                ) from None
+                    raise Timeout(
+                        message=f"the local model produced nothing for {timeout:.0f}s",
+                        model=f"{PROVIDER}/{model}",
+                        llm_provider=PROVIDER,
+                    ) from None
             if item is _END:
                 return
             if isinstance(item, BaseException):
                 raise item
+            # Tokens that piled up while the caller was busy go out as one chunk:
+            # litellm's per-chunk work then costs less than the tokens it carries.
+            while _mergeable(item) and not queue.empty():
+                nxt = queue.get_nowait()
+                if not _mergeable(nxt):
+                    pending = nxt
+                    break
+                item = {**item, "text": item["text"] + nxt["text"]}
             yield item
     finally:
         stop.set()
+
+
+def _mergeable(item: Any) -> bool:
+    return (
+        isinstance(item, dict)
+        and not item.get("is_finished")
+        and item.get("tool_use") is None
+        and bool(item.get("text"))
+    )
 
 
 _registered: Any = None
