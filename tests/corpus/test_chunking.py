@@ -50,8 +50,12 @@ CASES = [
         Gamma text.
         """,
         True,
-        [("", "Intro paragraph"), ("Alpha", "Alpha text."), ("Alpha > Beta", "Beta text."),
-         ("Gamma", "Gamma text.")],
+        [
+            ("", "Intro paragraph"),
+            ("Alpha", "Alpha text."),
+            ("Alpha > Beta", "Beta text."),
+            ("Gamma", "Gamma text."),
+        ],
         id="title-h2-h3-path",
     ),
     pytest.param(
@@ -163,7 +167,9 @@ def _write(path: Path, text: str | bytes) -> Path:
 
 
 def test_front_matter_sets_title_url_topics_kind(tmp_path: Path) -> None:
-    path = _write(tmp_path / "x.md", """
+    path = _write(
+        tmp_path / "x.md",
+        """
         ---
         title: "Front title"
         sources: [https://a.test/1, https://a.test/2]
@@ -176,11 +182,15 @@ def test_front_matter_sets_title_url_topics_kind(tmp_path: Path) -> None:
         ## Part
 
         Words.
-        """)
+        """,
+    )
     warnings: list[str] = []
     doc = load_document(path, source="s", doc="x", default_kind="reference", warnings=warnings)
     assert (doc.title, doc.url, doc.kind, doc.topics) == (
-        "Front title", "https://a.test/1", "lesson", ("mig", "kubernetes"),
+        "Front title",
+        "https://a.test/1",
+        "lesson",
+        ("mig", "kubernetes"),
     )
     assert [c.section for c in chunk_document(doc)] == ["Part"]
     assert warnings == []
@@ -190,21 +200,26 @@ def test_title_falls_back_to_h1_then_file_name(tmp_path: Path) -> None:
     warnings: list[str] = []
     h1 = _write(tmp_path / "h1.md", "# Heading title\n\nText.\n")
     bare = _write(tmp_path / "saved-notes_v2.txt", "Text only.\n")
-    assert load_document(h1, source="s", doc="h1", default_kind="user",
-                         warnings=warnings).title == "Heading title"
+    assert (
+        load_document(h1, source="s", doc="h1", default_kind="user", warnings=warnings).title
+        == "Heading title"
+    )
     doc = load_document(bare, source="s", doc="b", default_kind="user", warnings=warnings)
     assert doc.title == "saved notes v2" and doc.kind == "user"
 
 
 def test_html_page_becomes_markdown_without_scripts(tmp_path: Path) -> None:
-    page = _write(tmp_path / "page.html", """
+    page = _write(
+        tmp_path / "page.html",
+        """
         <html><head><title>MIG User Guide</title>
         <link rel="canonical" href="https://docs.example.test/mig.html">
         <script>var tracking = 1;</script></head>
         <body><nav>Home | Products</nav><main>
         <h1>MIG User Guide</h1><h2>Supported GPUs</h2><p>A100 and <b>H100</b> support MIG.</p>
         </main></body></html>
-        """)
+        """,
+    )
     doc = load_document(page, source="s", doc="page", default_kind="user", warnings=[])
     chunks = chunk_document(doc)
     assert doc.title == "MIG User Guide"
@@ -215,7 +230,8 @@ def test_html_page_becomes_markdown_without_scripts(tmp_path: Path) -> None:
 
 
 def test_non_utf8_file_is_decoded_with_a_warning_naming_it(tmp_path: Path) -> None:
-    path = _write(tmp_path / "latin1.md", "## Caf\xe9\n\nPr\xe9dire le r\xe9sultat.\n".encode("latin-1"))
+    raw = "## Caf\xe9\n\nPr\xe9dire le r\xe9sultat.\n".encode("latin-1")
+    path = _write(tmp_path / "latin1.md", raw)
     warnings: list[str] = []
     doc = load_document(path, source="s", doc="l", default_kind="user", warnings=warnings)
     assert len(warnings) == 1 and str(path) in warnings[0] and "UTF-8" in warnings[0]
@@ -236,7 +252,7 @@ def test_oversized_file_is_refused_in_one_line(tmp_path: Path) -> None:
 
 def test_unsupported_type_is_refused(tmp_path: Path) -> None:
     path = _write(tmp_path / "slides.pdf", b"%PDF-1.4")
-    with pytest.raises(DocumentError, match="unsupported type '.pdf'"):
+    with pytest.raises(DocumentError, match=r"unsupported type '\.pdf'"):
         load_document(path, source="s", doc="p", default_kind="user", warnings=[])
 
 

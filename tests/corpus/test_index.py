@@ -68,9 +68,7 @@ def test_edit_embeds_only_changed_passages_and_removes_stale(settings: Settings)
     assert "starve every other pod" in texts and "crash the" not in texts
 
 
-def test_user_documents_are_copied_and_survive_rebuilds(
-    settings: Settings, tmp_path: Path
-) -> None:
+def test_user_documents_are_copied_and_survive_rebuilds(settings: Settings, tmp_path: Path) -> None:
     outside = tmp_path / "downloads"
     outside.mkdir()
     mine = outside / "my-cluster.md"
