@@ -245,3 +245,35 @@ async def test_new_session_from_the_palette_action_starts_over(make_app: AppMake
         await app.action_resume()
         await settle(pilot)
         assert built[2].session_id == built[1].session_id
+
+
+async def test_a_repeated_question_keeps_one_live_card_and_its_lock(make_app: AppMaker) -> None:
+    built: list[FakeEngine] = []
+    app = make_app(built=built)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        card = card_for(app, "step-1")
+        await choose(pilot, card, "C")
+        await commit(pilot, card)
+        # Re-open the lesson on the same engine: it asks step 1 again, guess still locked.
+        await app._run_turn(built[0].start)
+        await settle(pilot)
+        cards = list(app.query(".prediction"))
+        assert len(cards) == 1 and cards[0] is not card
+        again = card_for(app, "step-1")
+        assert again.locked_guess == "C"
+        assert not again.query_one("#reveal", Button).disabled
+
+
+async def test_clicking_an_earlier_reply_shows_its_sources(make_app: AppMaker) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await type_and_send(pilot, "what is a slice?")
+        first = tutor_messages(app)[-1]
+        assert len(first.citations) == 1
+        await type_and_send(pilot, "B")
+        assert len(app.sources.citations) == 2
+        first.post_message(MessageView.Selected(first))
+        await settle(pilot)
+        assert [c.id for c in app.sources.citations] == ["lesson-23#step-1"]

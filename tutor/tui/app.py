@@ -242,7 +242,7 @@ class TutorApp(App[None]):
             self._show_progress("ready", None)
             if self.bench is not None:
                 self.bench.mark("ready", peak_rss_kb=peak_rss_kb())
-                if self.bench.exit_when_ready:
+                if self.bench.question is None:
                     self.exit()
                     return
             await self.refresh_progress()
@@ -253,6 +253,11 @@ class TutorApp(App[None]):
         finally:
             self._loading = False
         await self._drain_queue()
+        if self.bench is not None and self.bench.question and self.engine is not None:
+            question = self.bench.question
+            await self._run_turn(partial(self.engine.send, question), learner_text=question)
+            self.bench.mark("answered", peak_rss_kb=peak_rss_kb())
+            self.exit()
 
     async def _close_engine(self, engine: TutorEngine) -> None:
         closer: Any = getattr(engine, "aclose", None) or getattr(engine, "close", None)
@@ -355,8 +360,17 @@ class TutorApp(App[None]):
             await self._ensure_tutor_msg(turn)
             await self._flush_stream()
             card = PredictionCard(request, title=self.step_title)
+            previous = self.cards.get(request.step_id)
+            if previous is not None and previous.verdict is None:
+                # The engine asked again (say, after a side question): one live card per
+                # step, at the bottom where the learner is looking.
+                await previous.remove()
             self.cards[request.step_id] = card
             await self.chat.add(card)
+            engine = self.engine
+            committed = await self.host.call(lambda: engine.committed_guess) if engine else None
+            if committed:
+                card.lock_guess(committed)
         elif kind == "retrieved":
             turn.citations = list(cast("Retrieved", event).citations)
         elif kind == "tool_call":
@@ -520,6 +534,13 @@ class TutorApp(App[None]):
             return
         self.run_worker(self._run_turn(engine.reveal, card=event.card), group="turns")
 
+    async def on_message_view_selected(self, event: MessageView.Selected) -> None:
+        """Clicking a tutor message shows the sources of that reply."""
+        if event.message_view.citations:
+            await self.sources.show(event.message_view.citations)
+            self.sources.display = True
+            self._sync_side()
+
     def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
         href = event.href
         if href.startswith("calc:"):
@@ -662,9 +683,5 @@ class TutorApp(App[None]):
 
 def run_app(settings: Settings, *, resume: bool = True, headless: bool = False) -> None:
     """Run the app with the real engine factory (or the scripted one, see factory.py)."""
-    import os
-
-    from tutor.tui.bench import BENCH_ENV
-
-    bench = BenchReporter() if os.environ.get(BENCH_ENV) else None
+    bench = BenchReporter.from_env()
     TutorApp(settings, resume=resume, bench=bench).run(headless=headless or bench is not None)

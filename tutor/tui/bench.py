@@ -7,6 +7,9 @@ import os
 import time
 
 BENCH_ENV = "TUTOR_TUI_BENCH"
+QUESTION_ENV = "TUTOR_TUI_BENCH_QUESTION"
+"""If set, the app also asks this after the lesson opens, so the embedding model and
+the generation path are loaded before the last marker (the peak-RSS figure)."""
 MARKER = "TUTOR_BENCH"
 
 
@@ -22,10 +25,16 @@ def peak_rss_kb() -> int | None:
 
 
 class BenchReporter:
-    def __init__(self, fd: int = 2, *, exit_when_ready: bool = True) -> None:
+    def __init__(self, fd: int = 2, *, question: str | None = None) -> None:
         self.fd = fd
-        self.exit_when_ready = exit_when_ready
+        self.question = question
         self.t0 = time.monotonic()
+
+    @classmethod
+    def from_env(cls) -> BenchReporter | None:
+        if not os.environ.get(BENCH_ENV):
+            return None
+        return cls(question=os.environ.get(QUESTION_ENV) or None)
 
     def mark(self, name: str, **values: object) -> None:
         extra = "".join(f" {k}={v}" for k, v in values.items())

@@ -67,6 +67,11 @@ class ChatInput(TextArea):
 class MessageView(Vertical):
     """One turn of the conversation, labelled with who spoke and the tutor's phase."""
 
+    class Selected(Message):
+        def __init__(self, message_view: MessageView) -> None:
+            super().__init__()
+            self.message_view = message_view
+
     def __init__(
         self,
         role: str,
@@ -100,6 +105,9 @@ class MessageView(Vertical):
 
     def on_mount(self) -> None:
         self._refresh_note()
+
+    def on_click(self) -> None:
+        self.post_message(self.Selected(self))
 
     def set_phase(self, phase: Phase | None) -> None:
         self.phase = phase
