@@ -14,6 +14,7 @@ first-token latency of a long tutoring conversation low on two CPU cores.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib.util
 import threading
 import time
@@ -163,9 +164,34 @@ def get_llama(spec: LocalSpec) -> Llama:
                 "check that the file is a complete GGUF model (re-download it), "
                 "or lower model.n_ctx if memory is short",
             ) from exc
+        if not _cache:
+            atexit.register(close_all)
         _cache[key] = llama
         _locks[key] = threading.Lock()
         return llama
+
+
+def close_all() -> None:
+    """Free every loaded model.
+
+    Runs at exit: left to the garbage collector, Llama.__del__ runs after
+    llama_cpp's module globals are gone and prints a TypeError traceback.
+    """
+    with _cache_lock:
+        for key, llama in list(_cache.items()):
+            lock = _locks.get(key)
+            # a generation still running in a worker thread must not lose its model
+            if lock is not None and not lock.acquire(timeout=2.0):
+                continue
+            try:
+                close = getattr(llama, "close", None)
+                if close is not None:
+                    close()
+            finally:
+                if lock is not None:
+                    lock.release()
+            del _cache[key]
+            _locks.pop(key, None)
 
 
 def model_lock(spec: LocalSpec) -> threading.Lock:
