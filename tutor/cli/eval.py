@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
 
 app = typer.Typer(help="eval commands.", no_args_is_help=True)
@@ -52,3 +55,300 @@ def retrieval(
 #   tutor eval compare previous latest --html report.html
 # Both runs read the same cases; compare lists every case whose checks changed and the
 # HTML report puts the variants side by side with each transcript expandable.
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    model: str | None = typer.Option(None, "--model", help="Tutor model (litellm string)."),
+    judge_model: str | None = typer.Option(
+        None, "--judge-model", help="Judge model; default settings.judge."
+    ),
+    prompts: Path | None = typer.Option(
+        None, "--prompts", help="Prompt folder to evaluate (a copy of prompts/ you edited)."
+    ),
+    cases: str | None = typer.Option(None, "--cases", help="Glob of case files."),
+    tag: list[str] = typer.Option([], "--tag", help="Only cases with this tag (repeatable)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    no_judge: bool = typer.Option(False, "--no-judge", help="Skip the rubric judge."),
+    judge_sample: int | None = typer.Option(
+        None, "--judge-sample", min=0, help="Judge only this many cases (a fixed sample)."
+    ),
+    ci: bool = typer.Option(
+        False, "--ci", help="CI configuration: embedded model, gates on, judge on a sample."
+    ),
+    corpus: bool | None = typer.Option(
+        None, "--corpus/--no-corpus", help="Retrieve passages for reveals (default: off)."
+    ),
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", min=1, help="Cases at once for hosted models (local: 1)."
+    ),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Ignore cached replies."),
+    suite_file: Path | None = typer.Option(None, "--suite", help="Suite file (evals/suite.yaml)."),
+) -> None:
+    """Run the eval suite: solve each case, score it, judge a sample, check the gates.
+
+    Results go to <runs_dir>/<run-id>/results.jsonl and summary.json; replies are cached
+    by model, prompt hash and case, so a rerun with nothing changed is instant. The exit
+    code is 1 when a gate in suite.yaml is missed, 2 on a usage or setup error.
+
+    To compare a prompt variant: copy prompts/ to a folder, edit it, run once with and
+    once without --prompts, then `tutor eval compare previous latest --html report.html`.
+    """
+    import asyncio
+    import time
+    from datetime import datetime
+
+    from rich.console import Console
+
+    from tutor.cli.common import fail, get_settings, print_json
+    from tutor.engine.plan import PlanError, default_plan_path, load_plan
+    from tutor.engine.prompts import PromptError, load_prompts
+    from tutor.evals.cache import ResponseCache
+    from tutor.evals.cases import CaseError, load_cases
+    from tutor.evals.report import print_summary
+    from tutor.evals.runner import (
+        RunOptions,
+        new_run_id,
+        run_cases,
+        summarise,
+        summary_json,
+        write_run,
+    )
+    from tutor.evals.suite import load_suite
+    from tutor.gateway.types import GatewayError
+
+    settings = get_settings(ctx)
+    suite_path = suite_file or settings.evals_dir / "suite.yaml"
+    try:
+        suite = load_suite(suite_path)
+        plan = load_plan(default_plan_path(settings.corpus_dir))
+        prompt_set = load_prompts(prompts or settings.prompts_dir)
+        pattern = cases or str(suite_path.parent / suite.cases)
+        selected = load_cases(pattern, plan)
+    except (CaseError, PlanError, PromptError) as exc:
+        fail(str(exc))
+    if tag:
+        selected = [c for c in selected if set(tag) & set(c.tags)]
+        if not selected:
+            fail(f"no case has the tag(s) {', '.join(tag)}")
+
+    if ci:
+        model_name = model or suite.ci.model
+        judge_name: str | None = judge_model or suite.ci.judge_model
+        sample: int | None = suite.ci.judge_sample if judge_sample is None else judge_sample
+        use_corpus = suite.ci.corpus if corpus is None else corpus
+    else:
+        model_name = model or settings.model.name
+        judge_name = judge_model or settings.judge.name
+        sample = suite.judge_sample if judge_sample is None else judge_sample
+        use_corpus = bool(corpus)
+    if no_judge or sample == 0:
+        judge_name = None
+    tutor_settings = settings.model.model_copy(
+        update={"name": model_name, "temperature": suite.temperature}
+    )
+    judge_settings = settings.judge.model_copy(
+        update={"name": judge_name or settings.judge.name, "temperature": 0.0}
+    )
+    local = tutor_settings.is_local or (judge_name is not None and judge_settings.is_local)
+    # One in-process model on one thread: parallel cases would only interleave.
+    workers = 1 if local else (concurrency or suite.concurrency)
+
+    def make_tutor() -> Any:
+        from tutor.gateway.gateway import Gateway
+
+        gateway = Gateway(tutor_settings)
+        gateway.warmup()  # a missing model fails here, once, with a plain message
+        return gateway
+
+    def make_judge() -> Any:
+        from tutor.gateway.gateway import Gateway
+
+        gateway = Gateway(judge_settings)
+        gateway.warmup()
+        return gateway
+
+    retriever = None
+    if use_corpus:
+        from tutor.engine.factory import open_retriever
+
+        try:
+            retriever = open_retriever(settings, lambda _m, _f: None)
+        except ImportError as exc:
+            typer.echo(f"note: no corpus retrieval ({exc}); reveals cite the plan", err=True)
+
+    options = RunOptions(
+        model_name=model_name,
+        prompts=prompt_set,
+        plan=plan,
+        judge_name=judge_name,
+        corpus=retriever is not None,
+        temperature=suite.temperature,
+        concurrency=workers,
+        judge_sample=sample,
+    )
+    started = datetime.now().isoformat(timespec="seconds")
+    clock = time.perf_counter()
+    cache = ResponseCache(settings.cache_dir / "evals", enabled=not no_cache)
+    console = Console(stderr=as_json)
+    try:
+        results = asyncio.run(
+            run_cases(
+                selected,
+                options,
+                model_factory=make_tutor,
+                judge_factory=make_judge if judge_name else None,
+                retriever=retriever,
+                cache=cache,
+                progress=console.is_terminal,
+            )
+        )
+    except GatewayError as exc:
+        fail(str(exc))
+    seconds = time.perf_counter() - clock
+    run_id = new_run_id(model_name, prompt_set.digest)
+    summary = summarise(results, options, suite, run_id=run_id, started=started, seconds=seconds)
+    folder = write_run(settings.runs_dir / run_id, results, summary)
+    if as_json:
+        print_json(summary_json(summary) | {"folder": str(folder)})
+    else:
+        print_summary(summary, console)
+        console.print(f"[dim]results: {folder}[/]")
+    if ci and seconds > suite.ci.budget_seconds:
+        typer.echo(
+            f"warning: the CI run took {seconds:.0f}s, over its {suite.ci.budget_seconds:.0f}s "
+            "budget", err=True,
+        )  # fmt: skip
+    if not summary.passed:
+        raise typer.Exit(1)
+
+
+@app.command("compare")
+def compare(
+    ctx: typer.Context,
+    runs: list[str] = typer.Argument(
+        ..., help="Two or more runs: ids, folders, 'latest' or 'previous'."
+    ),
+    html_file: Path | None = typer.Option(
+        None, "--html", help="Write a self-contained HTML report to this file."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the changes as JSON."),
+) -> None:
+    """List the cases whose checks changed from the first run to each other run.
+
+    Made for prompt variants: run the suite with prompts/ and with --prompts VARIANT, then
+    `tutor eval compare previous latest --html report.html` shows a prompts × cases matrix,
+    per-dimension bar charts and every transcript (expand a case to read it).
+    """
+    from dataclasses import asdict
+
+    from rich.console import Console
+
+    from tutor.cli.common import fail, get_settings, print_json
+    from tutor.evals.report import compare_runs, html_report, print_changes
+    from tutor.evals.runner import read_run, resolve_run
+
+    if len(runs) < 2:
+        fail("compare needs two runs, e.g. `tutor eval compare previous latest`")
+    settings = get_settings(ctx)
+    loaded = []
+    for name in runs:
+        try:
+            folder = resolve_run(settings.runs_dir, name)
+            summary, results = read_run(folder)
+        except (FileNotFoundError, ValueError) as exc:
+            fail(str(exc).splitlines()[0])
+        loaded.append((folder.name, summary, results))
+    console = Console()
+    everything = {}
+    for name, _, results in loaded[1:]:
+        changes = compare_runs(loaded[0][2], results)
+        everything[name] = [asdict(c) for c in changes]
+        if not as_json:
+            print_changes(changes, loaded[0][0], name, console)
+    if html_file is not None:
+        html_file.write_text(html_report(loaded), encoding="utf-8")
+        if not as_json:
+            console.print(f"report: {html_file}")
+    if as_json:
+        print_json({"base": loaded[0][0], "changes": everything})
+
+
+@app.command("calibrate")
+def calibrate(
+    ctx: typer.Context,
+    judge_model: str | None = typer.Option(
+        None, "--judge-model", help="Judge model; default settings.judge."
+    ),
+    folder: Path | None = typer.Option(
+        None, "--folder", help="Hand-labelled replies (evals/judge-calibration)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the agreement as JSON."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Ignore cached judgements."),
+) -> None:
+    """How far to trust the judge: its labels against hand labels, per dimension.
+
+    Reports exact-label accuracy and Cohen's kappa (0 = chance, 1 = perfect agreement).
+    """
+    import asyncio
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from tutor.cli.common import fail, get_settings, print_json
+    from tutor.evals.cache import ResponseCache, cache_key
+    from tutor.evals.cases import CaseError
+    from tutor.evals.judge import JudgeResult, agreement, judge_reply, load_calibration
+    from tutor.gateway.types import GatewayError
+
+    settings = get_settings(ctx)
+    try:
+        items = load_calibration(folder or settings.evals_dir / "judge-calibration")
+    except CaseError as exc:
+        fail(str(exc))
+    judge_settings = settings.judge.model_copy(
+        update={"name": judge_model or settings.judge.name, "temperature": 0.0}
+    )
+    cache = ResponseCache(settings.cache_dir / "evals", enabled=not no_cache)
+    console = Console(stderr=as_json)
+
+    async def label_all() -> list[JudgeResult]:
+        from tutor.gateway.gateway import Gateway
+
+        gateway: Gateway | None = None
+        out = []
+        for item in items:
+            key = cache_key(judge=judge_settings.name, item=item.context.model_dump(),
+                            temperature=0.0)  # fmt: skip
+            found = cache.get("judgements", key, JudgeResult)
+            if found is None:
+                if gateway is None:
+                    gateway = Gateway(judge_settings)
+                    gateway.warmup()
+                found = await judge_reply(gateway, item.context)
+                if found.error is None:
+                    cache.put("judgements", key, found)
+            out.append(found)
+        return out
+
+    try:
+        with console.status(f"judging {len(items)} replies with {judge_settings.name}"):
+            judged = asyncio.run(label_all())
+    except GatewayError as exc:
+        fail(str(exc))
+    rows = agreement([i.labels for i in items], [j.labels for j in judged])
+    errors = sum(j.labels is None for j in judged)
+    if as_json:
+        print_json({"judge": judge_settings.name, "items": len(items), "errors": errors,
+                    "dimensions": [r.model_dump() for r in rows]})  # fmt: skip
+        return
+    table = Table(title=f"judge {judge_settings.name} vs hand labels ({len(items)} replies)",
+                  title_justify="left")  # fmt: skip
+    for column in ("dimension", "n", "accuracy", "Cohen's kappa"):
+        table.add_column(column, justify="left" if column == "dimension" else "right")
+    for r in rows:
+        table.add_row(r.dimension, str(r.n), f"{r.accuracy:.2f}", f"{r.kappa:.2f}")
+    console.print(table)
+    if errors:
+        console.print(f"[yellow]the judge gave no valid labels for {errors} reply(ies)[/]")

@@ -1,0 +1,64 @@
+"""evals/suite.yaml: which cases run, the gates that fail a run, and the CI configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from tutor.evals.cases import CaseError
+from tutor.evals.scorers import DEFAULT_LENGTH, SCORERS
+
+
+class CiConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = "local/smollm2"
+    judge_model: str = "local/smollm2"
+    judge_sample: int = Field(6, ge=0, description="cases sent to the judge; 0 = no judge")
+    corpus: bool = Field(False, description="retrieve passages (slower); else cite the plan")
+    budget_seconds: float = Field(480, gt=0, description="warn when the run takes longer")
+
+
+class Suite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cases: str = Field("cases/*.yaml", description="glob, relative to the suite file")
+    gates: dict[str, float] = Field(
+        default_factory=dict, description="scorer -> minimum pass rate; a miss fails the run"
+    )
+    targets: dict[str, float] = Field(
+        default_factory=dict, description="scorer or judge dimension -> goal; reported only"
+    )
+    length: dict[str, tuple[int, int]] = Field(default_factory=lambda: dict(DEFAULT_LENGTH))
+    temperature: float = Field(0.0, ge=0, le=2)
+    concurrency: int = Field(4, ge=1, le=64, description="hosted models; local runs one at a time")
+    judge_sample: int | None = Field(None, ge=0, description="judge only this many cases")
+    ci: CiConfig = Field(default_factory=lambda: CiConfig())
+
+    @field_validator("gates")
+    @classmethod
+    def _known_scorers(cls, gates: dict[str, float]) -> dict[str, float]:
+        for name, value in gates.items():
+            if name not in SCORERS:
+                raise ValueError(f"unknown scorer {name!r}; known: {', '.join(SCORERS)}")
+            if not 0 <= value <= 1:
+                raise ValueError(f"gate {name} must be a pass rate between 0 and 1")
+        return gates
+
+
+def load_suite(path: Path) -> Suite:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as exc:
+        raise CaseError(f"{path}: suite file not found") from exc
+    except yaml.YAMLError as exc:
+        raise CaseError(f"{path}: not valid YAML") from exc
+    try:
+        return Suite.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise CaseError(f"{path}: field '{where}': {msg}") from exc
