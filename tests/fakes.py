@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tutor.gateway.types import Chunk, GatewayError, Message, SchemaT
+from tutor.gateway.types import Chunk, GatewayError, Message, SchemaT, ToolCall
 
 
 class ScriptedModel:
@@ -24,12 +24,15 @@ class ScriptedModel:
         fail_after: int | None = None,
         name: str = "fake/scripted",
         local: bool = True,
+        tool_calls: list[ToolCall] | None = None,
     ) -> None:
         self._reply = reply if callable(reply) else (lambda _prompt, text=reply: text)
         self.fail_after = fail_after
         self._name = name
         self._local = local
         self.prompts: list[str] = []
+        self.tool_calls = tool_calls or []
+        self.offered_tools: list[list[dict[str, Any]]] = []
 
     @property
     def name(self) -> str:
@@ -48,6 +51,11 @@ class ScriptedModel:
     ) -> AsyncIterator[Chunk]:
         prompt = "\n".join(str(m.get("content", "")) for m in messages)
         self.prompts.append(prompt)
+        if tools:
+            self.offered_tools.append(tools)
+            if self.tool_calls:
+                yield Chunk(tool_calls=list(self.tool_calls), finish_reason="tool_calls")
+                return
         text = self._reply(prompt)
         for i, word in enumerate(text.split(" ")):
             if self.fail_after is not None and i >= self.fail_after:

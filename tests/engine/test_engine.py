@@ -276,3 +276,36 @@ async def test_whole_lesson_with_scripted_learner(make_engine: MakeEngine) -> No
     statuses = {p.step_id: p.status for p in engine.progress()}
     assert statuses["step-1"] == "wrong"
     assert statuses["step-2"] == "right" and statuses["teach-back"] == "right"
+
+
+async def test_hosted_model_gets_the_calculator_as_tools(make_engine: MakeEngine) -> None:
+    from tutor.gateway.types import ToolCall
+
+    call = ToolCall(id="1", name="mig_fit", arguments='{"gpu": "H100-80GB", "model": "Qwen3-8B"}')
+    bad = ToolCall(id="2", name="mig_capacity", arguments='{"gpu": "Z999"}')
+    model = ScriptedModel(
+        by_template(free="It fits in a small slice with room for several sequences."),
+        local=False,
+        tool_calls=[call, bad],
+    )
+    engine = make_engine(model)
+    engine.leave_lesson()
+    events = await collect(engine.send("Could Qwen3-8B share an H100 with other teams?"))
+    assert model.offered_tools and any(
+        t["function"]["name"] == "mig_fit" for t in model.offered_tools[0]
+    )
+    turn = done(events)
+    names = [t.name for t in turn.tool_calls]
+    assert names == ["mig_fit", "mig_capacity"]
+    expected = dispatch("mig_fit", {"gpu": "H100-80GB", "model": "Qwen3-8B"}).result
+    assert turn.tool_calls[0].result == expected
+    # a bad call comes back as an error for the model, never an exception for the learner
+    assert "error" in turn.tool_calls[1].result
+
+
+async def test_local_model_is_not_offered_tools(make_engine: MakeEngine) -> None:
+    model = ScriptedModel("Fine.")
+    engine = make_engine(model)
+    engine.leave_lesson()
+    await collect(engine.send("What is a compute instance?"))
+    assert not model.offered_tools

@@ -352,7 +352,7 @@ class Engine:
                 "ask",
                 dict(step_title=step.title, concept=step.concept, question=step.question,
                      options=_options_text(step)),
-                key=key, allowed=[], max_tokens=60,
+                key=key, allowed=[], max_tokens=48,
             )  # fmt: skip
             if note:
                 yield TextDelta(text=note + "\n\n")
@@ -458,7 +458,7 @@ class Engine:
             dict(step_title=step.title, question=step.question, guess=guess,
                  verdict="right" if correct else "not right", answer=answer,
                  explanation=step.explanation, facts=facts, passages=_passages_text(citations)),
-            key=None, allowed=allowed, max_tokens=120,
+            key=None, allowed=allowed, max_tokens=96,
         )  # fmt: skip
         if note:
             body.append(note)
@@ -520,7 +520,7 @@ class Engine:
             dict(step_title="Your question", question=free.summary, guess=guess,
                  verdict="right" if correct else "not right", answer=answer,
                  explanation=explanation, facts=facts, passages=_passages_text(citations)),
-            key=None, allowed=allowed, max_tokens=100,
+            key=None, allowed=allowed, max_tokens=80,
         )  # fmt: skip
         if note:
             body.append(note)
@@ -577,7 +577,7 @@ class Engine:
             template,
             dict(question=question, learner_answer=answer, model_answer=model_answer,
                  hits=", ".join(hits) or "none", misses=", ".join(misses) or "none"),
-            key=None, allowed=[model_answer, answer, question], max_tokens=90,
+            key=None, allowed=[model_answer, answer, question], max_tokens=64,
         )  # fmt: skip
         if note:
             body.append(note)
@@ -636,7 +636,7 @@ class Engine:
         note, replaced = await self._guarded_note(
             "free", dict(question=question, passages=_passages_text(citations), facts=facts),
             key=self._answer_key(self.step) if previous == "ask" and self.step else None,
-            allowed=allowed, max_tokens=160,
+            allowed=allowed, max_tokens=128,
         )  # fmt: skip
         if not note:
             replaced = True
