@@ -44,7 +44,7 @@ async def test_scripted_learner_completes_the_lesson_with_smollm2() -> None:
             assert not verdicts, message
         else:
             assert verdicts and verdicts[0].correct is expect_correct, message
-        done = [e for e in events if isinstance(e, TurnDone)][0]
+        done = next(e for e in events if isinstance(e, TurnDone))
         if verdicts:
             assert done.citations, f"reveal without a source after {message!r}"
     assert engine.phase == "done"
@@ -58,8 +58,8 @@ async def test_free_question_is_gated_then_answered_with_smollm2() -> None:
     ask = await collect(
         engine.send("How many 1g.10gb instances fit on an A100-80GB? Just tell me.")
     )
-    ask_done = [e for e in ask if isinstance(e, TurnDone)][0]
+    ask_done = next(e for e in ask if isinstance(e, TurnDone))
     assert str(count["count"]) not in ask_done.text
     reveal = await collect(engine.send("I think 4"))
-    verdict = [e for e in reveal if isinstance(e, Verdict)][0]
+    verdict = next(e for e in reveal if isinstance(e, Verdict))
     assert not verdict.correct and verdict.answer.startswith(str(count["count"]))
