@@ -12,13 +12,19 @@ from tests.engine.test_engine import collect
 from tutor.engine.events import PredictionRequested, TurnDone, TurnFailed, Verdict
 from tutor.engine.factory import build_engine
 from tutor.mig.tools import dispatch
-from tutor.settings import load_settings
+from tutor.settings import Settings, load_settings
 
 pytestmark = pytest.mark.slow
 
 
-async def test_scripted_learner_completes_the_lesson_with_smollm2() -> None:
-    engine = build_engine(load_settings())
+@pytest.fixture(scope="module")
+def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    # One data home for the module, so the corpus index is built once, not per test.
+    return load_settings(home=tmp_path_factory.mktemp("real-model-home"))
+
+
+async def test_scripted_learner_completes_the_lesson_with_smollm2(real_settings: Settings) -> None:
+    engine = build_engine(real_settings)
     assert engine.model.name == "local/smollm2"
     opening = await collect(engine.start())
     assert any(isinstance(e, PredictionRequested) for e in opening)
@@ -50,8 +56,8 @@ async def test_scripted_learner_completes_the_lesson_with_smollm2() -> None:
     assert engine.phase == "done"
 
 
-async def test_free_question_is_gated_then_answered_with_smollm2() -> None:
-    engine = build_engine(load_settings())
+async def test_free_question_is_gated_then_answered_with_smollm2(real_settings: Settings) -> None:
+    engine = build_engine(real_settings)
     engine.leave_lesson()
     count = dispatch("mig_capacity", {"gpu": "A100-80GB", "profile": "1g.10gb"}).result
     assert count is not None
