@@ -207,3 +207,10 @@ async def test_complete_json_gives_up_after_two_bad_replies(script: Script) -> N
         await Gateway(ModelSettings(name="scripted/m")).complete_json(HI, Verdict)
     assert len(script.calls) == 2
     assert "Verdict" in info.value.what
+
+
+async def test_a_model_stuck_in_a_loop_is_named_as_such(script: Script) -> None:
+    script.steps = [["same words "] * 150]
+    with pytest.raises(GatewayError) as info:
+        await Gateway(ModelSettings(name="scripted/m")).complete(HI)
+    assert "repeating itself" in info.value.what

@@ -12,12 +12,12 @@ import random
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
 from tutor.gateway import local, offline
-from tutor.gateway.types import Chunk, GatewayError, Message, SchemaT, ToolCall
+from tutor.gateway.types import ChatModel, Chunk, GatewayError, Message, SchemaT, ToolCall
 from tutor.settings import ModelSettings
 
 T = TypeVar("T")
@@ -355,6 +355,13 @@ class Gateway:
         s = self.settings
         tried = f" (tried {attempts} times)" if attempts > 1 else ""
         where = s.api_base
+        if "repeating the same chunk" in str(exc):
+            # litellm cuts a stream whose model loops on one chunk; small models do
+            return GatewayError(
+                self.name,
+                "the model got stuck repeating itself",
+                "ask again; a higher model.temperature or a larger model helps",
+            )
         if partial:
             return GatewayError(
                 self.name,
@@ -445,6 +452,12 @@ class Gateway:
             if env:
                 return f"check the network; is {env} set?"
         return "check the network connection and model.api_base"
+
+
+if TYPE_CHECKING:
+
+    def _is_chat_model(gateway: Gateway) -> ChatModel:
+        return gateway  # mypy proves Gateway satisfies the engine's protocol
 
 
 def _add_fragment(parts: dict[int, _ToolCallParts], frag: Any) -> None:
