@@ -18,7 +18,7 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
 
 # Bumped whenever chunk boundaries or ids change, so an old index is rebuilt, not mixed.
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4
 
 # all-MiniLM-L6-v2 reads at most 256 word pieces (roughly 1,000 characters of English);
 # passages beyond that would be silently truncated in the dense index.

@@ -24,36 +24,31 @@ RRF_K = 60
 CANDIDATES = 30
 DENSE_WEIGHT = 1.0
 SPARSE_WEIGHT = 1.0
+MAX_PER_SECTION = 1
+QUERY_CACHE = 256
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
 _STOPWORD_TEXT = (
     "a an and are as at be but by can do does for from has have how i if in "
-    "into is it its me my no not of on or our so than that the their them then there "
+    "into is it its my no not of on or our so than that the their them then there "
     "these they this to was we what when where which who why will with you your"
 )
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def _stem(word: str) -> str:
-    # A light suffix stripper: enough to match 'partitions'/'partitioned'/'partition'
-    # without pulling in a stemming library.
-    if len(word) <= 3 or any(ch.isdigit() for ch in word):
+    # Suffix stripping then truncation to six letters: crude, but it joins
+    # 'combine'/'combination', 'isolate'/'isolation', 'slice'/'slicing' without a
+    # stemming library, and truncation stemmers do about as well as Porter for retrieval.
+    if len(word) <= 3 or not word.isalpha():
         return word
-    for suffix, repl in (
-        ("ies", "y"),
-        ("sses", "ss"),
-        ("ing", ""),
-        ("ed", ""),
-        ("es", ""),
-        ("s", ""),
-    ):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            if suffix == "es" and not word.endswith(("ches", "shes", "xes", "ses", "zes")):
-                return word[:-1]
-            if suffix == "s" and word.endswith("ss"):
-                return word
-            return word[: len(word) - len(suffix)] + repl
-    return word
+    for suffix in ("ies", "es", "s", "ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            word = word[: len(word) - len(suffix)] + ("y" if suffix == "ies" else "")
+            break
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    return word[:6]
 
 
 def tokenize(text: str) -> list[str]:
@@ -132,6 +127,7 @@ class Retriever:
         self._position: dict[str, int] = {}
         self._bm25: Any = None
         self._collection: Any = None
+        self._query_vectors: dict[str, npt.NDArray[np.float32]] = {}
 
     def refresh(self) -> None:
         """Forget the in-memory view so the next search re-reads the index (after a build)."""
@@ -235,7 +231,14 @@ class Retriever:
         n = min(CANDIDATES, allowed_count)
         if n <= 0:
             return []
-        vector = embed_query(query)
+        vector = self._query_vectors.get(query)
+        if vector is None:
+            vector = embed_query(query)
+            # Lesson steps search the same passage queries in every session; the model
+            # call is most of a query's cost, so repeats are answered from memory.
+            if len(self._query_vectors) >= QUERY_CACHE:
+                self._query_vectors.pop(next(iter(self._query_vectors)))
+            self._query_vectors[query] = vector
         result = self._collection.query(
             query_embeddings=[vector.tolist()], n_results=n, where=where, include=[]
         )
@@ -260,10 +263,19 @@ class Retriever:
             return []
         dense = self._dense(query, self._where(topics, kinds, docs), allowed_count)
         sparse = self._sparse(query, allowed)
-        fused = rrf_fuse([dense, sparse], [DENSE_WEIGHT, SPARSE_WEIGHT])[:k]
+        fused = rrf_fuse([dense, sparse], [DENSE_WEIGHT, SPARSE_WEIGHT])
         hits: list[Hit] = []
+        per_section: dict[tuple[str, str], int] = {}
         for cid, score in fused:
+            if len(hits) == k:
+                break
             c = self._chunks[self._position[cid]]
+            # Several passages of one long section crowd out other sources; the best one
+            # stands for the section so the k results cite k different places.
+            key = (c.doc, c.section)
+            if per_section.get(key, 0) >= MAX_PER_SECTION:
+                continue
+            per_section[key] = per_section.get(key, 0) + 1
             hits.append(
                 Hit(
                     id=c.id,

@@ -1,0 +1,79 @@
+"""Corpus benchmark: full build, no-op rebuild and warm query latency, each beside its goal.
+
+Run: .venv/bin/python benchmarks/retrieval.py [--queries 200]
+Uses a temporary data home and the project's corpus/; never touches the real index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+GOALS = {"build_s": 15.0, "noop_s": 1.0, "p50_ms": 20.0}
+
+
+def _queries(evals_dir: Path, n: int) -> list[str]:
+    from tutor.corpus.evaluate import load_questions
+
+    base = [q.question for q in load_questions(evals_dir / "retrieval" / "questions.yaml")]
+    if not base:
+        base = ["what is a MIG GPU instance"]
+    # Distinct strings, so no layer can answer from a cache of earlier queries.
+    return [base[i % len(base)] + ("" if i < len(base) else f" ({i})") for i in range(n)]
+
+
+def _line(name: str, value: float, unit: str, goal: float) -> str:
+    mark = "ok" if value < goal else "OVER"
+    return f"{name:<22} {value:9.2f} {unit:<3} goal < {goal:g} {unit}  {mark}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+    from tutor.corpus import Retriever, build_index
+    from tutor.corpus.embedding import get_model
+    from tutor.settings import ChromaSettings, Settings
+
+    with tempfile.TemporaryDirectory(prefix="tutor-bench-") as tmp:
+        settings = Settings(home=Path(tmp), chroma=ChromaSettings())
+        started = time.perf_counter()
+        get_model()
+        load_s = time.perf_counter() - started
+        stats = build_index(settings)
+        build_s = time.perf_counter() - started
+
+        started = time.perf_counter()
+        noop = build_index(settings)
+        noop_s = time.perf_counter() - started
+        assert noop.noop, "second build was expected to change nothing"
+
+        retriever = Retriever(settings)
+        queries = _queries(settings.evals_dir, args.queries)
+        for query in queries[:10]:  # warm-up: index load, BM25 build, first-call overheads
+            retriever.search(query)
+        latencies = []
+        for query in queries:
+            t0 = time.perf_counter()
+            retriever.search(query, k=5)
+            latencies.append((time.perf_counter() - t0) * 1000)
+        p50 = statistics.median(latencies)
+        p95 = statistics.quantiles(latencies, n=20)[18]
+
+        print(f"corpus: {stats.files} files, {stats.chunks} passages; {len(queries)} queries")
+        print(_line("full build (cold)", build_s, "s", GOALS["build_s"]))
+        print(f"  of which model load    {load_s:9.2f} s")
+        print(_line("no-op rebuild", noop_s, "s", GOALS["noop_s"]))
+        print(_line("query p50 (warm)", p50, "ms", GOALS["p50_ms"]))
+        print(f"query p95 (warm)       {p95:9.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
