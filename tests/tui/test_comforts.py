@@ -129,3 +129,17 @@ async def test_palette_lists_the_lesson_commands(make_app: AppMaker) -> None:
             "Help",
         ):
             assert wanted in titles
+
+
+async def test_a_source_without_a_web_address_renders(make_app: AppMaker) -> None:
+    from tutor.engine.events import Citation
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        odd = Citation(id="x", title="Lesson 23", section="Recall", url="Inference Engineering, 23")
+        await app.sources.show([odd])
+        app.sources.display = True
+        await pilot.pause()  # a style string with spaces raised MissingStyle while painting
+        await settle(pilot)
+        assert "Inference Engineering, 23" in str(app.sources.query(".citation").first().render())

@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
+from textual.worker import Worker, WorkerState
 
 from tutor.settings import Settings
 from tutor.tui.bench import BenchReporter, peak_rss_kb
@@ -204,7 +205,10 @@ class TutorApp(App[None]):
     def _start_loading(self, resume: bool, *, history: bool, start: bool) -> None:
         self._loading = True
         self.run_worker(
-            self._load(resume, history=history, start=start), group="engine", exclusive=True
+            self._load(resume, history=history, start=start),
+            group="engine",
+            exclusive=True,
+            exit_on_error=False,
         )
 
     def _progress(self, message: str, fraction: float | None) -> None:
@@ -499,11 +503,14 @@ class TutorApp(App[None]):
         self.run_worker(
             self._run_turn(lambda: engine.send(text), learner_text=text, learner_msg=msg),
             group="turns",
+            exit_on_error=False,
         )
 
     @on(PredictionCard.CommitRequested)
     async def _commit(self, event: PredictionCard.CommitRequested) -> None:
-        self.run_worker(self.commit_guess(event.card, event.guess), group="turns")
+        self.run_worker(
+            self.commit_guess(event.card, event.guess), group="turns", exit_on_error=False
+        )
 
     async def commit_guess(self, card: PredictionCard, guess: str) -> None:
         engine = self.engine
@@ -532,7 +539,21 @@ class TutorApp(App[None]):
         if engine is None:
             event.card.unlock_reveal()
             return
-        self.run_worker(self._run_turn(engine.reveal, card=event.card), group="turns")
+        self.run_worker(
+            self._run_turn(engine.reveal, card=event.card), group="turns", exit_on_error=False
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # A bug in one turn must not take the learner's whole session down with it.
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.log.error(f"worker {event.worker.name} failed: {error!r}")
+            self.notify(
+                f"{type(error).__name__}: {error}",
+                title="Something went wrong",
+                severity="error",
+                timeout=10,
+            )
 
     async def on_message_view_selected(self, event: MessageView.Selected) -> None:
         """Clicking a tutor message shows the sources of that reply."""
@@ -612,7 +633,7 @@ class TutorApp(App[None]):
         self._start_loading(resume, history=resume, start=True)
 
     def action_export(self) -> None:
-        self.run_worker(self.export_transcript(), group="export")
+        self.run_worker(self.export_transcript(), group="export", exit_on_error=False)
 
     async def export_transcript(self) -> None:
         from tutor.tui.export import export_transcript

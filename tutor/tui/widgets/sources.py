@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -21,7 +22,11 @@ def citation_text(number: int, citation: Citation) -> Text:
     text.append(citation.label, style="bold")
     if citation.url:
         text.append("\n")
-        text.append(citation.url, style=f"underline link {citation.url}")
+        # Not every source is a web page ("Inference Engineering course, Lesson 23"):
+        # only real URLs become links, and as a Style object, never a style string.
+        is_url = "://" in citation.url and " " not in citation.url.strip()
+        link = Style(underline=True, link=citation.url.strip()) if is_url else Style(italic=True)
+        text.append(citation.url, style=link)
     passage = " ".join(citation.text.split())
     if passage:
         if len(passage) > PASSAGE_CHARS:
