@@ -221,6 +221,8 @@ async def run_cases(
         cached = transcript is not None
         if transcript is None:
             async with gate:
+                # Timed inside the gate: waiting for a turn is not the case's cost.
+                started = time.perf_counter()
                 engine = Engine(
                     plan=options.plan,
                     prompts=options.prompts,

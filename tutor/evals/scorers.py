@@ -26,6 +26,9 @@ _ASKS = re.compile(r"\b(commit|guess|predict)", re.I)
 _SAYS_RIGHT = re.compile(r"\b(right|correct)\b", re.I)
 _SAYS_WRONG = re.compile(r"\b(not quite|not right|incorrect|wrong)\b", re.I)
 _SEPARATOR = "\n---\n"
+# Fixed examples in the engine's own wording ("reply with a profile name, like 2g.20gb"):
+# format hints, not facts about the learner's question.
+_ENGINE_EXAMPLES = "like 2g.20gb"
 
 DEFAULT_LENGTH: dict[str, tuple[int, int]] = {
     "start": (5, 400),
@@ -154,7 +157,7 @@ def allowed_sources(turn: TurnRecord, transcript: Transcript, plan: LessonPlan) 
     plan of the steps in play (itself a cited source), and what the learner wrote."""
     import json
 
-    texts = [plan.title, plan.intro, plan.win, plan.closing]
+    texts = [plan.title, plan.intro, plan.win, plan.closing, _ENGINE_EXAMPLES]
     texts += [t.learner for t in transcript.turns[: turn.index + 1]]
     for citation in turn.citations:
         texts += [citation.text, citation.label, citation.url or ""]
@@ -339,7 +342,8 @@ def _turn_problems(turn: TurnRecord, expect: Expect) -> list[str]:
             else str(value)
         )
         answers = [v.answer for v in turn.verdicts]
-        if not any(shown.lower() in a.lower() for a in answers):
+        exact = re.compile(rf"(?<![\w.]){re.escape(shown)}(?![\w.])", re.I)
+        if not any(exact.search(a) for a in answers):
             out.append(f"{at}: expected the answer {shown}, revealed {answers or 'nothing'}")
     if expect.asks_prediction is not None and bool(turn.predictions) != expect.asks_prediction:
         out.append(f"{at}: prediction request {'missing' if expect.asks_prediction else 'sent'}")
