@@ -122,7 +122,7 @@ class TutorApp(App[None]):
         self._streaming: MessageView | None = None
         self._ui_thread: int | None = None
         self._ui_loop: asyncio.AbstractEventLoop | None = None
-        if settings.theme in (DARK, LIGHT):
+        if settings.theme in self.available_themes:
             self.theme = settings.theme
 
     # ---- layout -------------------------------------------------------------
@@ -198,6 +198,9 @@ class TutorApp(App[None]):
         self._start_loading(self.resume, history=True, start=True)
 
     async def on_unmount(self) -> None:
+        engine, self.engine = self.engine, None
+        if engine is not None:
+            await self._close_engine(engine)
         self.host.close()
 
     # ---- engine lifecycle ---------------------------------------------------
@@ -225,9 +228,11 @@ class TutorApp(App[None]):
     async def _load(self, resume: bool, *, history: bool, start: bool) -> None:
         self._loading = True
         try:
-            old, self.engine = self.engine, None
-            if old is not None:
-                await self._close_engine(old)
+            # Wait for a running turn: it still streams from the engine being replaced.
+            async with self._turn_lock:
+                old, self.engine = self.engine, None
+                if old is not None:
+                    await self._close_engine(old)
             self.load_error = None
             self._show_progress("loading model…", None)
             settings, factory = self.settings, self.factory
