@@ -207,7 +207,7 @@ def run(
     except GatewayError as exc:
         fail(str(exc))
     seconds = time.perf_counter() - clock
-    run_id = new_run_id(model_name, prompt_set.digest)
+    run_id = new_run_id(settings.runs_dir, model_name, prompt_set.digest)
     summary = summarise(results, options, suite, run_id=run_id, started=started, seconds=seconds)
     folder = write_run(settings.runs_dir / run_id, results, summary)
     if as_json:

@@ -147,7 +147,7 @@ def judge_input(
         if verdict.step_id != "free":
             question = plan.step(verdict.step_id).question
     step_id = turn.before.step_id or turn.step_id
-    if not question and step_id is not None:
+    if not question and step_id is not None and step_id in {s.id for s in plan.steps}:
         step = plan.step(step_id)
         if turn.before.phase == "recall" and step.recall is not None:
             question, answer = step.recall.question, answer or step.recall.answer

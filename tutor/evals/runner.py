@@ -121,9 +121,15 @@ def plan_digest(plan: LessonPlan) -> str:
     return _digest(plan.model_dump_json().encode())
 
 
-def new_run_id(model_name: str, prompt_hash: str) -> str:
+def new_run_id(runs_dir: Path, model_name: str, prompt_hash: str) -> str:
+    """Time, model and prompt hash; a suffix keeps two runs in the same second apart."""
     slug = re.sub(r"[^a-z0-9]+", "-", model_name.lower()).strip("-")[:24]
-    return f"{datetime.now():%Y%m%d-%H%M%S}-{slug}-{prompt_hash[:6]}"
+    base = f"{datetime.now():%Y%m%d-%H%M%S}-{slug}-{prompt_hash[:6]}"
+    run_id, n = base, 1
+    while (runs_dir / run_id).exists():
+        n += 1
+        run_id = f"{base}-{n}"
+    return run_id
 
 
 def judge_sample(cases: list[Case], size: int | None) -> set[str]:
@@ -214,6 +220,23 @@ async def run_cases(
     gate = asyncio.Semaphore(max(1, options.concurrency))
     results: dict[str, CaseResult] = {}
 
+    async def _judge(case: Case, transcript: Transcript) -> JudgeResult | None:
+        found = judge_input(case, transcript, options.plan)
+        if found is None:
+            return None
+        turn, item = found
+        jkey = cache_key(
+            judge=options.judge_name, item=item.model_dump(), temperature=options.temperature
+        )
+        verdict = cache.get("judgements", jkey, JudgeResult)
+        if verdict is None:
+            async with gate:
+                verdict = await judge_reply(judge_model(), item)
+            verdict.turn = turn
+            if verdict.error is None:
+                cache.put("judgements", jkey, verdict)
+        return verdict
+
     async def one(case: Case, bar: _Progress) -> None:
         started = time.perf_counter()
         key = cache_key(case=case.digest(), **base)
@@ -235,21 +258,10 @@ async def run_cases(
         scores = score_all(case, transcript, ctx)
         verdict: JudgeResult | None = None
         if case.id in sample and options.judge_name:
-            found = judge_input(case, transcript, options.plan)
-            if found is not None:
-                turn, item = found
-                jkey = cache_key(
-                    judge=options.judge_name,
-                    item=item.model_dump(),
-                    temperature=options.temperature,
-                )
-                verdict = cache.get("judgements", jkey, JudgeResult)
-                if verdict is None:
-                    async with gate:
-                        verdict = await judge_reply(judge_model(), item)
-                    verdict.turn = turn
-                    if verdict.error is None:
-                        cache.put("judgements", jkey, verdict)
+            try:
+                verdict = await _judge(case, transcript)
+            except Exception as exc:  # the judge is reported, never allowed to sink the run
+                verdict = JudgeResult(error=f"{type(exc).__name__}: {exc}")
         results[case.id] = CaseResult(
             case_id=case.id,
             tags=case.tags,
@@ -388,7 +400,10 @@ def resolve_run(runs_dir: Path, name: str) -> Path:
         return path
     if (runs_dir / name / "results.jsonl").is_file():
         return runs_dir / name
-    runs = sorted(p for p in runs_dir.glob("*") if (p / "results.jsonl").is_file())
+    runs = sorted(
+        (p for p in runs_dir.glob("*") if (p / "results.jsonl").is_file()),
+        key=lambda p: (p / "results.jsonl").stat().st_mtime_ns,
+    )
     if name in ("latest", "previous") and len(runs) >= (1 if name == "latest" else 2):
         return runs[-1] if name == "latest" else runs[-2]
     matches = [p for p in runs if p.name.startswith(name)]
