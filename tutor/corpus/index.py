@@ -114,15 +114,20 @@ def _write_manifest(settings: Settings, manifest: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _store_stamp(settings: Settings) -> list[int] | None:
-    """Size and mtime of Chroma's database, to skip opening it when nothing touched it."""
+def _store_stamp(settings: Settings) -> list[Any] | None:
+    """Size of Chroma's database and its segment folders, to skip opening it when unchanged.
+
+    Not the mtime: Chroma touches the file on every open, even for a read-only search.
+    """
     if settings.chroma.host:
         return None
+    folder = chroma_dir(settings)
     try:
-        st = (chroma_dir(settings) / "chroma.sqlite3").stat()
+        size = (folder / "chroma.sqlite3").stat().st_size
+        segments = sorted(p.name for p in folder.iterdir() if p.is_dir())
     except OSError:
         return None
-    return [st.st_size, st.st_mtime_ns]
+    return [size, segments]
 
 
 def discover(settings: Settings, warnings: list[str]) -> list[SourceFile]:
