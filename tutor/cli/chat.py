@@ -76,13 +76,14 @@ def chat(
     ctx: typer.Context,
     plain: bool = typer.Option(False, "--plain", help="Line-by-line over stdin/stdout."),
     jsonl: bool = typer.Option(False, "--jsonl", help="With --plain: one JSON event per line."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the latest session."),
+    resume: bool = typer.Option(False, "--resume", help="--plain: continue the latest session."),
+    new: bool = typer.Option(False, "--new", help="The app: start a fresh session."),
     model: str | None = typer.Option(None, "--model", help="A litellm model string."),
 ) -> None:
-    """Learn Lesson 23: the Textual app, or --plain for a line-by-line chat."""
+    """Learn Lesson 23: the Textual app (resumes your last session), or --plain."""
     settings = with_model(get_settings(ctx), model)
     if not plain and not jsonl:
-        open_app(settings)
+        open_app(settings, resume=not new)
         return
     try:
         code = asyncio.run(
