@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import importlib.util
 import threading
 import time
@@ -402,6 +403,41 @@ def make_handler() -> Any:
     return LocalLlamaLLM()
 
 
+class _Mailbox:
+    """Hands items from the llama.cpp worker thread to the event loop.
+
+    One wake-up per batch, not per token: while the loop is busy (litellm's
+    per-chunk work, the TUI), new tokens pile up here and go out together.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._items: list[Any] = []
+        self._signalled = False
+        self._ready = asyncio.Event()
+
+    def put(self, item: Any) -> None:
+        """Called from the worker thread."""
+        with self._lock:
+            self._items.append(item)
+            if self._signalled:
+                return
+            self._signalled = True
+        # the loop is closed if the caller went away; nothing to deliver then
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._ready.set)
+
+    async def take(self, timeout: float | None) -> list[Any]:
+        async with asyncio.timeout(timeout):
+            await self._ready.wait()
+        with self._lock:
+            items, self._items = self._items, []
+            self._signalled = False
+            self._ready.clear()
+        return items
+
+
 async def stream_in_thread(
     spec: LocalSpec,
     messages: list[dict[str, Any]],
@@ -409,64 +445,58 @@ async def stream_in_thread(
     timeout: float | None,
     model: str,
 ) -> AsyncIterator[dict[str, Any]]:
-    """Run the blocking llama.cpp iterator in a worker thread and hand chunks over a queue.
+    """Run the blocking llama.cpp iterator in a worker thread and yield its chunks.
 
     Tokens reach the caller as they are produced. If the caller stops early the
     worker is told to stop at the next token, so the model lock is freed quickly.
     """
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[Any] = asyncio.Queue()
+    mailbox = _Mailbox(asyncio.get_running_loop())
     stop = threading.Event()
-
-    def put(item: Any) -> None:
-        # the loop may already be closed if the caller went away; nothing to deliver then
-        if not loop.is_closed():
-            loop.call_soon_threadsafe(queue.put_nowait, item)
 
     def work() -> None:
         try:
             for chunk in iter_generic_chunks(spec, messages, kwargs, stop):
                 if stop.is_set():
                     break
-                put(chunk)
+                mailbox.put(chunk)
         except BaseException as exc:
-            put(exc)
+            mailbox.put(exc)
         finally:
-            put(_END)
+            mailbox.put(_END)
 
     worker = threading.Thread(target=work, name="tutor-llama", daemon=True)
     worker.start()
-    pending: Any = None
     try:
         while True:
-            if pending is not None:
-                item, pending = pending, None
-            else:
-                try:
-                    item = await asyncio.wait_for(queue.get(), timeout)
-                except TimeoutError:
-                    from litellm.exceptions import Timeout
+            try:
+                items = await mailbox.take(timeout)
+            except TimeoutError:
+                from litellm.exceptions import Timeout
 
-                    raise Timeout(
-                        message=f"the local model produced nothing for {timeout:.0f}s",
-                        model=f"{PROVIDER}/{model}",
-                        llm_provider=PROVIDER,
-                    ) from None
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            # Tokens that piled up while the caller was busy go out as one chunk:
-            # litellm's per-chunk work then costs less than the tokens it carries.
-            while _mergeable(item) and not queue.empty():
-                nxt = queue.get_nowait()
-                if not _mergeable(nxt):
-                    pending = nxt
-                    break
-                item = {**item, "text": item["text"] + nxt["text"]}
-            yield item
+                raise Timeout(
+                    message=f"the local model produced nothing for {timeout:.0f}s",
+                    model=f"{PROVIDER}/{model}",
+                    llm_provider=PROVIDER,
+                ) from None
+            for item in _merge_text(items):
+                if item is _END:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
     finally:
         stop.set()
+
+
+def _merge_text(items: list[Any]) -> list[Any]:
+    """Join runs of plain text chunks: litellm's per-chunk work then costs less per token."""
+    out: list[Any] = []
+    for item in items:
+        if out and _mergeable(item) and _mergeable(out[-1]):
+            out[-1] = {**out[-1], "text": out[-1]["text"] + item["text"]}
+        else:
+            out.append(item)
+    return out
 
 
 def _mergeable(item: Any) -> bool:
