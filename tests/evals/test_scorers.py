@@ -273,3 +273,12 @@ async def test_personas_walk_the_whole_lesson(
         ]
         assert demands and not any(turn.revealed for turn in demands)
     assert failing(score_all(c, t, ScoreContext(plan))) == {}
+
+
+def test_memoised_grounding_agrees_with_the_engines_rule() -> None:
+    from tutor.engine.guards import ungrounded_numbers
+    from tutor.evals.scorers import ungrounded
+
+    reply = "A 1g.10gb slice on an H100 has 7 peers and 999 friends, about twelve."
+    sources = ["capacity = 7", "profile 1g.10gb on the H100 80GB", "twelve of them"]
+    assert ungrounded(reply, sources) == ungrounded_numbers(reply, sources) == {"999"}

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 
-from tutor.engine.guards import leaks, ungrounded_numbers
-from tutor.engine.numbers import first_number, normalise
+from tutor.engine.guards import leaks
+from tutor.engine.numbers import first_number, normalise, numbers_in
 from tutor.engine.plan import LessonPlan, Step
 from tutor.evals.cases import Case, Expect
 from tutor.evals.solver import expected_turn_index
@@ -173,6 +174,19 @@ def allowed_sources(turn: TurnRecord, transcript: Transcript, plan: LessonPlan) 
     return texts
 
 
+@lru_cache(maxsize=8192)
+def _numbers(text: str) -> frozenset[str]:
+    return frozenset(numbers_in(text))
+
+
+def ungrounded(reply: str, sources: list[str]) -> set[str]:
+    """guards.ungrounded_numbers, memoised: the plan's texts recur in every turn scored."""
+    allowed: set[str] = set()
+    for text in sources:
+        allowed |= _numbers(text)
+    return set(_numbers(reply) - allowed)
+
+
 def grounded_numbers(case: Case, transcript: Transcript, ctx: ScoreContext) -> Score:
     """Every number a reply states is in a calculator result, a cited passage or the plan."""
     problems: list[str] = []
@@ -182,7 +196,7 @@ def grounded_numbers(case: Case, transcript: Transcript, ctx: ScoreContext) -> S
             continue
         checked = True
         text = _MARKER.sub(" ", turn.text)
-        extra = ungrounded_numbers(text, allowed_sources(turn, transcript, ctx.plan))
+        extra = ungrounded(text, allowed_sources(turn, transcript, ctx.plan))
         if extra:
             problems.append(f"turn {turn.index} states {', '.join(sorted(extra))} from no source")
     return _result("grounded_numbers", problems, applicable=checked)
