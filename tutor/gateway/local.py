@@ -40,6 +40,7 @@ BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SPEC_KEYS = ("gguf_path", "n_ctx", "n_threads")
 
 RAM_CACHE_BYTES = 256 << 20
+PACE_S = 0.05
 
 # The create_chat_completion arguments a caller may set through litellm.
 _PASSTHROUGH = (
@@ -415,26 +416,42 @@ class _Mailbox:
         self._lock = threading.Lock()
         self._items: list[Any] = []
         self._signalled = False
+        self._urgent_signalled = False
         self._ready = asyncio.Event()
+        self._urgent = asyncio.Event()
 
     def put(self, item: Any) -> None:
         """Called from the worker thread."""
+        urgent = not _mergeable(item)
         with self._lock:
             self._items.append(item)
-            if self._signalled:
-                return
+            wake = not self._signalled
+            wake_urgent = urgent and not self._urgent_signalled
             self._signalled = True
+            self._urgent_signalled = self._urgent_signalled or urgent
         # the loop is closed if the caller went away; nothing to deliver then
         with contextlib.suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(self._ready.set)
+            if wake:
+                self._loop.call_soon_threadsafe(self._ready.set)
+            if wake_urgent:
+                self._loop.call_soon_threadsafe(self._urgent.set)
+
+    async def pace(self, seconds: float) -> None:
+        """Let text gather for up to `seconds`; the end, errors and tool calls cut it short."""
+        if seconds <= 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._urgent.wait()
 
     async def take(self, timeout: float | None) -> list[Any]:
         async with asyncio.timeout(timeout):
             await self._ready.wait()
         with self._lock:
             items, self._items = self._items, []
-            self._signalled = False
+            self._signalled = self._urgent_signalled = False
             self._ready.clear()
+            self._urgent.clear()
         return items
 
 
@@ -466,8 +483,14 @@ async def stream_in_thread(
 
     worker = threading.Thread(target=work, name="tutor-llama", daemon=True)
     worker.start()
+    last_yield = 0.0
     try:
         while True:
+            # Reading speed needs no more than ~20 updates a second; fewer, larger
+            # chunks spare the event loop and litellm work that competes with
+            # llama.cpp for two cores. The first token is never held back.
+            if last_yield:
+                await mailbox.pace(last_yield + PACE_S - time.monotonic())
             try:
                 items = await mailbox.take(timeout)
             except TimeoutError:
@@ -484,6 +507,7 @@ async def stream_in_thread(
                 if isinstance(item, BaseException):
                     raise item
                 yield item
+            last_yield = time.monotonic()
     finally:
         stop.set()
 
