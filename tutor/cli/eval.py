@@ -56,8 +56,38 @@ def retrieval(
 # Both runs read the same cases; compare lists every case whose checks changed and the
 # HTML report puts the variants side by side with each transcript expandable.
 
+# Help texts: one string per paragraph, so the terminal rewraps them to its width.
+_TEACHER_FLOW = (
+    "To try a prompt change: copy prompts/ to a folder (cp -r prompts prompts-warm), edit "
+    "any .md file in it, run the suite once as is and once with --prompts prompts-warm, then "
+    "`tutor eval compare previous latest --html report.html` and open the report: a prompts "
+    "x cases matrix, per-dimension bar charts and every transcript, expandable."
+)
+RUN_HELP = (
+    "Run the eval suite: solve each case against the tutor, score it with the deterministic "
+    "checks, send a sample to the rubric judge and check the gates in evals/suite.yaml."
+    "\n\n"
+    "Results go to <runs_dir>/<run-id>/results.jsonl and summary.json. Replies are cached by "
+    "model, prompt hash and case, so a rerun with nothing changed is instant. Exit code 1: a "
+    "gate was missed; 2: a usage or setup error (bad case file, missing model)."
+    "\n\n"
+    "--ci is the CI configuration: the embedded local model, gates on, the judge on a fixed "
+    "sample and reported only, passages from the lesson plan (no corpus)."
+    "\n\n" + _TEACHER_FLOW
+)
+COMPARE_HELP = (
+    "List the cases whose checks changed between runs, per scorer and judge dimension. Runs "
+    "are ids, folders, 'latest' or 'previous'; the first run is the baseline."
+    "\n\n" + _TEACHER_FLOW
+)
+CALIBRATE_HELP = (
+    "How far to trust the judge: run it on the hand-labelled replies in "
+    "evals/judge-calibration and report, per MRBench dimension, the exact-label accuracy and "
+    "Cohen's kappa (0 = chance agreement, 1 = perfect)."
+)
 
-@app.command("run")
+
+@app.command("run", help=RUN_HELP)
 def run(
     ctx: typer.Context,
     model: str | None = typer.Option(None, "--model", help="Tutor model (litellm string)."),
@@ -86,15 +116,7 @@ def run(
     no_cache: bool = typer.Option(False, "--no-cache", help="Ignore cached replies."),
     suite_file: Path | None = typer.Option(None, "--suite", help="Suite file (evals/suite.yaml)."),
 ) -> None:
-    """Run the eval suite: solve each case, score it, judge a sample, check the gates.
-
-    Results go to <runs_dir>/<run-id>/results.jsonl and summary.json; replies are cached
-    by model, prompt hash and case, so a rerun with nothing changed is instant. The exit
-    code is 1 when a gate in suite.yaml is missed, 2 on a usage or setup error.
-
-    To compare a prompt variant: copy prompts/ to a folder, edit it, run once with and
-    once without --prompts, then `tutor eval compare previous latest --html report.html`.
-    """
+    """Run the eval suite: solve each case, score it, judge a sample, check the gates."""
     import asyncio
     import time
     from datetime import datetime
@@ -224,7 +246,7 @@ def run(
         raise typer.Exit(1)
 
 
-@app.command("compare")
+@app.command("compare", help=COMPARE_HELP)
 def compare(
     ctx: typer.Context,
     runs: list[str] = typer.Argument(
@@ -235,12 +257,7 @@ def compare(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the changes as JSON."),
 ) -> None:
-    """List the cases whose checks changed from the first run to each other run.
-
-    Made for prompt variants: run the suite with prompts/ and with --prompts VARIANT, then
-    `tutor eval compare previous latest --html report.html` shows a prompts × cases matrix,
-    per-dimension bar charts and every transcript (expand a case to read it).
-    """
+    """List the cases whose checks changed from the first run to each other run."""
     from dataclasses import asdict
 
     from rich.console import Console
@@ -275,7 +292,7 @@ def compare(
         print_json({"base": loaded[0][0], "changes": everything})
 
 
-@app.command("calibrate")
+@app.command("calibrate", help=CALIBRATE_HELP)
 def calibrate(
     ctx: typer.Context,
     judge_model: str | None = typer.Option(
@@ -287,10 +304,7 @@ def calibrate(
     as_json: bool = typer.Option(False, "--json", help="Print the agreement as JSON."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Ignore cached judgements."),
 ) -> None:
-    """How far to trust the judge: its labels against hand labels, per dimension.
-
-    Reports exact-label accuracy and Cohen's kappa (0 = chance, 1 = perfect agreement).
-    """
+    """How far to trust the judge: its labels against hand labels, per dimension."""
     import asyncio
 
     from rich.console import Console
