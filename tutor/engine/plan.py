@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from tutor.datafile import load_model
 
 
-class PlanError(Exception):
+class PlanError(ValueError):
     """A lesson plan file is malformed; the message names the file, the field and the fix."""
 
 
@@ -120,18 +121,7 @@ class LessonPlan(BaseModel):
 
 
 def load_plan(path: Path) -> LessonPlan:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise PlanError(f"{path}: lesson plan not found") from exc
-    except yaml.YAMLError as exc:
-        raise PlanError(f"{path}: not valid YAML ({exc})") from exc
-    try:
-        return LessonPlan.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        raise PlanError(f"{path}: field '{where}': {err['msg']}") from exc
+    return load_model(path, LessonPlan, error=PlanError, what="lesson plan")
 
 
 def default_plan_path(corpus_dir: Path) -> Path:

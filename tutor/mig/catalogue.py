@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import difflib
 import functools
-import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tutor.datafile import load_model
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.json")
 GIB = 2**30
@@ -188,40 +189,7 @@ class Catalogue(BaseModel):
 
 def load_catalogue_file(path: Path) -> Catalogue:
     """Parse and validate a catalogue file; errors name the file and the failing field."""
-    try:
-        raw: Any = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CatalogueError(f"cannot read {path}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise CatalogueError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
-    try:
-        return Catalogue.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = _describe_loc(raw, err["loc"])
-        raise CatalogueError(f"{path}: field {where}: {err['msg']}") from exc
-
-
-def _describe_loc(raw: Any, loc: tuple[int | str, ...]) -> str:
-    """gpus.3.profiles.2.placements -> gpus[H100-94GB].profiles[3g.47gb].placements."""
-    parts: list[str] = []
-    node = raw
-    for key in loc:
-        label = str(key)
-        if isinstance(key, int) and isinstance(node, list) and key < len(node):
-            item = node[key]
-            ident = None
-            if isinstance(item, dict):
-                ident = item.get("id") if isinstance(item.get("id"), str) else item.get("name")
-            label = f"[{ident}]" if ident is not None else f"[{key}]"
-            node = item
-            if parts:
-                parts[-1] += label
-                continue
-        elif isinstance(node, dict):
-            node = node.get(key)
-        parts.append(label)
-    return ".".join(parts) or "(top level)"
+    return load_model(path, Catalogue, error=CatalogueError, what="catalogue")
 
 
 @functools.cache
