@@ -214,3 +214,9 @@ async def test_a_model_stuck_in_a_loop_is_named_as_such(script: Script) -> None:
     with pytest.raises(GatewayError) as info:
         await Gateway(ModelSettings(name="scripted/m")).complete(HI)
     assert "repeating itself" in info.value.what
+
+
+def test_unknown_model_string_fails_at_warmup_with_the_fix() -> None:
+    with pytest.raises(GatewayError) as info:
+        Gateway(ModelSettings(name="nosuch/model")).warmup()
+    assert "provider/model" in info.value.hint

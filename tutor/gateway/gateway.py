@@ -153,13 +153,16 @@ class Gateway:
         prompt's prefix sits in llama.cpp's KV cache before the first real turn.
         """
         litellm = _litellm()
-        for _ in litellm.completion(
-            model=self.name,
-            messages=[{"role": "user", "content": "hi"}],
-            mock_response="ok",
-            stream=True,
-        ):
-            pass
+        try:
+            for _ in litellm.completion(
+                model=self.name,
+                messages=[{"role": "user", "content": "hi"}],
+                mock_response="ok",
+                stream=True,
+            ):
+                pass
+        except Exception as exc:  # an unknown model string fails here, offline
+            raise self.error(exc) from exc
         if not self._local:
             return
         spec = self.local_spec()
@@ -398,6 +401,13 @@ class Gateway:
                     if self._provider == "ollama"
                     else ""
                 ),
+            )
+        if "LLM Provider NOT provided" in str(exc):
+            return GatewayError(
+                self.name,
+                "litellm does not know which provider serves this model string",
+                "write model.name as provider/model, e.g. local/smollm2, "
+                "openai/gpt-4o-mini, ollama/llama3.1, anthropic/claude-sonnet-4-5",
             )
         if isinstance(exc, litellm.ContextWindowExceededError):
             return GatewayError(
