@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import random
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -203,6 +204,9 @@ class Gateway:
         return not self._local and is_retryable(exc)
 
     async def _prepare(self) -> None:
+        if "litellm" not in sys.modules:
+            # the first import takes seconds; keep the event loop (and the TUI) responsive
+            await asyncio.to_thread(_litellm)
         if self._local:
             spec = self.local_spec()
             if not local.is_loaded(spec):
