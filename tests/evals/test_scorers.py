@@ -282,3 +282,27 @@ def test_memoised_grounding_agrees_with_the_engines_rule() -> None:
     reply = "A 1g.10gb slice on an H100 has 7 peers and 999 friends, about twelve."
     sources = ["capacity = 7", "profile 1g.10gb on the H100 80GB", "twelve of them"]
     assert ungrounded(reply, sources) == ungrounded_numbers(reply, sources) == {"999"}
+
+
+async def test_revealing_a_side_question_is_not_a_leak_of_the_pending_step(
+    make_engine: MakeEngine, plan: LessonPlan
+) -> None:
+    c = case(
+        start="step-2",
+        calc={
+            "tool": "mig_capacity",
+            "arguments": {"gpu": "A100-80GB", "profile": "1g.10gb"},
+            "field": "count",
+        },
+        turns=[{"say": "How many 1g.10gb fit on an A100-80GB?"}, {"say": "{answer}"}],
+    )
+    t = await play(make_engine, plan, c)
+    reveal = t.turns[2]
+    assert [v.step_id for v in reveal.verdicts] == ["free"]
+    assert [k.id for k in reveal.after.pending] == ["step-2"]
+    reveal.text = reveal.text.replace("Sources:", "The answer is that many.\n\nSources:")
+    assert reveal_gate(c, t, ScoreContext(plan)).passed is True
+    reveal.text = reveal.text.replace(
+        "Sources:", "For the lesson, the right answer is B.\n\nSources:"
+    )
+    assert reveal_gate(c, t, ScoreContext(plan)).passed is False

@@ -150,10 +150,11 @@ def run(
         selected = load_cases(pattern, plan)
     except (CaseError, PlanError, PromptError) as exc:
         fail(str(exc))
-    if tag:
-        selected = [c for c in selected if set(tag) & set(c.tags)]
+    wanted = tag or (suite.ci.tags if ci else [])
+    if wanted:
+        selected = [c for c in selected if set(wanted) & set(c.tags)]
         if not selected:
-            fail(f"no case has the tag(s) {', '.join(tag)}")
+            fail(f"no case has the tag(s) {', '.join(wanted)}")
 
     if ci:
         model_name = model or suite.ci.model

@@ -86,6 +86,9 @@ def _mask_shown(text: str, key: PendingKey) -> str:
     return text
 
 
+_ANNOUNCES = "announces an answer"
+
+
 def key_leak(text: str, key: PendingKey) -> str | None:
     return leaks(_mask_shown(text, key), key.answer_key())
 
@@ -102,6 +105,10 @@ def reveal_gate(case: Case, transcript: Transcript, ctx: ScoreContext) -> Score:
                 continue
             checked = True
             why = key_leak(turn.text, key)
+            if why == _ANNOUNCES and revealed:
+                # "The answer is ..." in a turn that revealed another question speaks of that
+                # one; only a leak specific to this key (its number, option, phrase) counts.
+                why = None
             if why:
                 problems.append(f"turn {turn.index} {why} for {key.id} before a guess")
         for key in turn.after.pending:

@@ -19,6 +19,9 @@ class CiConfig(BaseModel):
     judge_sample: int = Field(6, ge=0, description="cases sent to the judge; 0 = no judge")
     corpus: bool = Field(False, description="retrieve passages (slower); else cite the plan")
     budget_seconds: float = Field(480, gt=0, description="warn when the run takes longer")
+    tags: list[str] = Field(
+        default_factory=list, description="run only cases with one of these tags; empty = all"
+    )
 
 
 class Suite(BaseModel):
