@@ -102,11 +102,13 @@ def test_fit_picks_the_smallest_fitting_profile(
     res = fit(gpu, custom_shape(params, layers, kv, 128), context=ctx)
     total = res.total_gib
     sizes = sorted(profile_gib(p)[0] for p in find_gpu(gpu).profiles)
-    fitting = [s for s in sizes if s * GIB >= total * GIB - 0.01 * GIB]
+    # total_gib is rounded to 3 decimals, so a profile within 0.001 GiB of it is borderline.
+    surely_fit = [s for s in sizes if s >= total + 0.001]
     if res.profile is None:
         assert not [s for s in sizes if s >= total + 0.001]
     else:
         assert res.profile_gib is not None
         assert res.profile_gib >= total - 0.001
-        assert res.profile_gib == pytest.approx(fitting[0], abs=0.01)
+        if surely_fit:
+            assert res.profile_gib <= surely_fit[0] + 1e-9
         assert res.max_sequences is not None and res.max_sequences >= 1
