@@ -40,7 +40,7 @@ BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SPEC_KEYS = ("gguf_path", "n_ctx", "n_threads")
 
 RAM_CACHE_BYTES = 256 << 20
-PACE_S = 0.05
+PACE_S = 0.02
 
 # The create_chat_completion arguments a caller may set through litellm.
 _PASSTHROUGH = (
@@ -486,7 +486,7 @@ async def stream_in_thread(
     last_yield = 0.0
     try:
         while True:
-            # Reading speed needs no more than ~20 updates a second; fewer, larger
+            # Reading needs no more than ~50 updates a second; fewer, larger
             # chunks spare the event loop and litellm work that competes with
             # llama.cpp for two cores. The first token is never held back.
             if last_yield:
