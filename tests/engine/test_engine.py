@@ -309,3 +309,18 @@ async def test_local_model_is_not_offered_tools(make_engine: MakeEngine) -> None
     engine.leave_lesson()
     await collect(engine.send("What is a compute instance?"))
     assert not model.offered_tools
+
+
+async def test_streamed_text_adds_up_to_the_turn_text(make_engine: MakeEngine) -> None:
+    from tutor.engine.events import TextDelta
+
+    model = ScriptedModel(
+        by_template(ask="Take a guess.", reveal="Hardware walls keep tenants apart.")
+    )
+    engine = make_engine(model)
+    turns = [engine.start(), engine.send("B"), engine.send("own SMs and memory"),
+             engine.send("What is a GPU instance?"), engine.send("A")]  # fmt: skip
+    for turn in turns:
+        events = await collect(turn)
+        streamed = "".join(e.text for e in events if isinstance(e, TextDelta))
+        assert streamed.strip() == done(events).text.strip()

@@ -41,6 +41,18 @@ from tutor.engine.state import EngineState, FreeQuestion, StepOutcome
 from tutor.gateway.types import ChatModel, GatewayError, Message
 
 
+class _Note:
+    """What survived of the model's words in one turn."""
+
+    def __init__(self) -> None:
+        self.sentences: list[str] = []
+        self.cut = False
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.sentences)
+
+
 class Hit(Protocol):
     def to_citation(self) -> Citation: ...
 
@@ -344,25 +356,22 @@ class Engine:
         yield PhaseChanged(phase=phase, step_id=step.id, step_title=step.title)
         block = self._question_block(step)
         key = self._answer_key(step)
-        note, replaced = "", False
+        note = _Note()
+        if lead:
+            yield TextDelta(text=lead)
         if step.kind == "step":
-            if lead:
-                yield TextDelta(text=lead + "\n\n")
-            note, replaced = await self._guarded_note(
-                "ask",
+            async for delta in self._stream_note(
+                note, "ask",
                 dict(step_title=step.title, concept=step.concept, question=step.question,
                      options=_options_text(step)),
                 key=key, allowed=[], max_tokens=48,
-            )  # fmt: skip
-            if note:
-                yield TextDelta(text=note + "\n\n")
-        elif lead:
-            yield TextDelta(text=lead + "\n\n")
-        yield TextDelta(text=block)
+            ):  # fmt: skip
+                yield delta
+        yield TextDelta(text=("\n\n" if lead or note.text else "") + block)
         for event in self._prediction_events():
             yield event
-        parts = [p for p in (lead, note, block) if p]
-        yield self._finish("\n\n".join(parts), [], [], replaced=replaced)
+        parts = [p for p in (lead, note.text, block) if p]
+        yield self._finish("\n\n".join(parts), [], [], replaced=note.cut)
 
     async def _ask_free(self) -> AsyncIterator[Event]:
         free = self.state.free
@@ -453,19 +462,24 @@ class Engine:
             answer,
             *(c.text for c in citations),
         ]
-        note, replaced = await self._guarded_note(
-            "reveal",
+        # The verdict and the facts come first, so the learner reads while the model words.
+        yield TextDelta(text="\n\n".join(body))
+        note = _Note()
+        async for delta in self._stream_note(
+            note, "reveal",
             dict(step_title=step.title, question=step.question, guess=guess,
                  verdict="right" if correct else "not right", answer=answer,
                  explanation=step.explanation, facts=facts, passages=_passages_text(citations)),
             key=None, allowed=allowed, max_tokens=96,
-        )  # fmt: skip
-        if note:
-            body.append(note)
+        ):  # fmt: skip
+            yield delta
+        replaced = note.cut
+        if note.text:
+            body.append(note.text)
         body.append(_sources_line(citations))
+        yield TextDelta(text="\n\n" + body[-1])
         self._record_outcome(step.id, "guess", guess, correct, outcome.attempts)
         text = "\n\n".join(body)
-        yield TextDelta(text=text)
         # Recall follows the reveal in the same turn so the learner retrieves it at once.
         self.state.committed = None
         recall_text = ""
@@ -515,23 +529,28 @@ class Engine:
             body.append(f"```\n{record.diagram}\n```")
         facts = _facts_text(record)
         allowed = [facts, free.text, guess, answer, explanation, *(c.text for c in citations)]
-        note, replaced = await self._guarded_note(
-            "reveal",
+        yield TextDelta(text="\n\n".join(body))
+        note = _Note()
+        async for delta in self._stream_note(
+            note, "reveal",
             dict(step_title="Your question", question=free.summary, guess=guess,
                  verdict="right" if correct else "not right", answer=answer,
                  explanation=explanation, facts=facts, passages=_passages_text(citations)),
             key=None, allowed=allowed, max_tokens=80,
-        )  # fmt: skip
-        if note:
-            body.append(note)
-        body.append(_sources_line(citations, calculator=True))
+        ):  # fmt: skip
+            yield delta
+        replaced = note.cut
+        if note.text:
+            body.append(note.text)
+        tail = [_sources_line(citations, calculator=True)]
         self.state.free = None
         self.state.phase = self._resting_phase()
         back = self._back_to_lesson()
         if back:
-            body.append(back)
+            tail.append(back)
+        body.extend(tail)
+        yield TextDelta(text="\n\n" + "\n\n".join(tail))
         text = "\n\n".join(body)
-        yield TextDelta(text=text)
         for event in self._prediction_events():
             yield event
         yield self._finish(text, citations, [record], replaced=replaced, phase="reveal",
@@ -573,18 +592,22 @@ class Engine:
         if misses:
             body.append("Missing: " + "; ".join(misses) + ".")
         body.append(f"A strong answer: {model_answer}")
-        note, replaced = await self._guarded_note(
-            template,
+        yield TextDelta(text="\n\n".join(body))
+        note = _Note()
+        async for delta in self._stream_note(
+            note, template,
             dict(question=question, learner_answer=answer, model_answer=model_answer,
                  hits=", ".join(hits) or "none", misses=", ".join(misses) or "none"),
             key=None, allowed=[model_answer, answer, question], max_tokens=64,
-        )  # fmt: skip
-        if note:
-            body.append(note)
+        ):  # fmt: skip
+            yield delta
+        replaced = note.cut
+        if note.text:
+            body.append(note.text)
         if citations:
             body.append(_sources_line(citations))
+            yield TextDelta(text="\n\n" + body[-1])
         text = "\n\n".join(body)
-        yield TextDelta(text=text)
         async for event in self._advance():
             yield event
         tail = self._tail_text
@@ -612,7 +635,7 @@ class Engine:
                 continue
             if isinstance(event, TextDelta) and first:
                 first = False
-                event = TextDelta(text="\n\n---\n\n" + event.text)
+                event = TextDelta(text="\n\n---\n\n" + event.text.lstrip("\n"))
             yield event
         self._tail_text = "\n\n---\n\n" + "".join(collected)
 
@@ -633,20 +656,26 @@ class Engine:
                 yield ToolResult(record=record)
             facts = "\n".join(_facts_text(r) for r in tool_records)
         allowed = [question, facts, *(c.text for c in citations)]
-        note, replaced = await self._guarded_note(
-            "free", dict(question=question, passages=_passages_text(citations), facts=facts),
+        note = _Note()
+        async for delta in self._stream_note(
+            note, "free", dict(question=question, passages=_passages_text(citations), facts=facts),
             key=self._answer_key(self.step) if previous == "ask" and self.step else None,
             allowed=allowed, max_tokens=128,
-        )  # fmt: skip
-        if not note:
-            replaced = True
-            note = _excerpt_answer(citations)
-        body = [note, _sources_line(citations)] if citations else [note]
+        ):  # fmt: skip
+            yield delta
+        replaced = note.cut or not note.text
+        answer = note.text
+        if not answer:
+            # Nothing the model said survived the guards: quote the best passage instead.
+            answer = _excerpt_answer(citations)
+            yield TextDelta(text=answer)
+        tail = [_sources_line(citations)] if citations else []
         back = self._back_to_lesson()
         if back:
-            body.append(back)
-        text = "\n\n".join(b for b in body if b)
-        yield TextDelta(text=text)
+            tail.append(back)
+        if tail:
+            yield TextDelta(text="\n\n" + "\n\n".join(tail))
+        text = "\n\n".join(b for b in [answer, *tail] if b)
         self.state.phase = previous
         for event in self._prediction_events():
             yield event
@@ -682,38 +711,47 @@ class Engine:
             {"role": "user", "content": self.prompts.render(template, **values)},
         ]
 
-    async def _guarded_note(
+    async def _stream_note(
         self,
+        note: _Note,
         template: str,
         values: dict[str, str],
         *,
         key: AnswerKey | None,
         allowed: list[str],
         max_tokens: int,
-    ) -> tuple[str, bool]:
-        """Stream the model's note sentence by sentence, keeping only sentences that pass.
+    ) -> AsyncIterator[TextDelta]:
+        """Stream the model's note sentence by sentence, passing on only sentences that pass.
 
-        Returns the kept text and whether a guard cut anything.
+        A sentence that fails a guard ends the note there: `note.cut` records it.
         """
         messages = self._messages(template, values)
-        buffer, kept, cut = "", [], False
+        buffer = ""
+
+        def accept(sentence: str) -> TextDelta | None:
+            clean = sentence.strip()
+            if not clean or clean in note.sentences:
+                return None
+            note.sentences.append(clean)
+            return TextDelta(text=("\n\n" if len(note.sentences) == 1 else " ") + clean)
+
         async for chunk in self.model.stream(messages, max_tokens=max_tokens):
             buffer += chunk.text
             *done, buffer = _SENTENCE_END.split(buffer)
             for sentence in done:
                 if not self._sentence_ok(sentence, key, allowed):
-                    cut = True
-                    break
-                if sentence.strip() and sentence.strip() not in kept:
-                    kept.append(sentence.strip())
-            if cut:
-                break
-        if not cut and buffer.strip():
+                    note.cut = True
+                    return
+                delta = accept(sentence)
+                if delta is not None:
+                    yield delta
+        if buffer.strip():
             if self._sentence_ok(buffer, key, allowed) and re.search(r"[.!?]\s*$", buffer):
-                kept.append(buffer.strip())
-            elif buffer.strip():
-                cut = True
-        return " ".join(s for s in kept if s), cut
+                delta = accept(buffer)
+                if delta is not None:
+                    yield delta
+            else:
+                note.cut = True
 
     def _sentence_ok(self, sentence: str, key: AnswerKey | None, allowed: list[str]) -> bool:
         if key is not None and leaks(sentence, key):
