@@ -61,7 +61,10 @@ def build_engine(
         report(f"loading model {settings.model.name}", None)
         gateway = Gateway(settings.model)
         if gateway.name.startswith("local/"):
-            gateway.warmup()
+            # Reading the shared system prompt now puts it in llama.cpp's prefix cache,
+            # so the first turn does not pay for it.
+            system = prompts.render("system", lesson_title=plan.title)
+            gateway.warmup(messages=[{"role": "system", "content": system}])
         model = gateway
     if retriever is None and use_corpus:
         report("opening the corpus index", None)
