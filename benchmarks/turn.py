@@ -73,7 +73,9 @@ async def run(rounds: int) -> int:
     gateway.warmup()
     timed = TimedModel(gateway)
     engine = build_engine(settings, model=timed)  # builds the corpus index once, untimed
-    rows: dict[str, list[tuple[float, float, float]]] = {"ASK": [], "REVEAL": []}
+    from tutor.engine.events import TextDelta
+
+    rows: dict[str, list[tuple[float, float, float, float]]] = {"ASK": [], "REVEAL": []}
     for _ in range(rounds):
         for kind, action in (("ASK", None), ("REVEAL", "B")):
             engine.goto("step-1")
@@ -83,22 +85,31 @@ async def run(rounds: int) -> int:
             events = engine.start() if action is None else engine.send(action)
             if action is None:
                 engine.state.started = False
-            async for _event in events:
-                pass
+            first_text = float("nan")
+            async for event in events:
+                if isinstance(event, TextDelta) and first_text != first_text:
+                    first_text = time.perf_counter() - start
             total = time.perf_counter() - start
             ttft = timed.first_token[0] if timed.first_token else float("nan")
-            rows[kind].append((total, timed.model_seconds, ttft))
+            rows[kind].append((total, timed.model_seconds, ttft, first_text))
     ok = True
     print(f"model: {settings.model.name}   rounds: {rounds}")
-    print(f"{'turn':<8}{'turn s':>9}{'model s':>9}{'outside':>9}{'first token s':>15}")
+    print(
+        f"{'turn':<8}{'turn s':>9}{'model s':>9}{'outside':>9}{'model 1st token s':>19}"
+        f"{'1st text s':>12}"
+    )
     for kind, samples in rows.items():
         total = statistics.median(s[0] for s in samples)
         model = statistics.median(s[1] for s in samples)
         ttft = statistics.median(s[2] for s in samples)
+        first_text = statistics.median(s[3] for s in samples)
         share = (total - model) / total if total else 0.0
         ok &= share < GOAL_OVERHEAD and ttft < GOAL_FIRST_TOKEN_S
-        print(f"{kind:<8}{total:>9.2f}{model:>9.2f}{share:>8.1%}{ttft:>15.2f}")
-    print(f"goals: outside-model share < {GOAL_OVERHEAD:.0%}; first token < {GOAL_FIRST_TOKEN_S} s")
+        print(f"{kind:<8}{total:>9.2f}{model:>9.2f}{share:>8.1%}{ttft:>19.2f}{first_text:>12.2f}")
+    print(
+        f"goals: outside-model share < {GOAL_OVERHEAD:.0%}; model first token < "
+        f"{GOAL_FIRST_TOKEN_S} s (1st text = the learner's first words, from code)"
+    )
     print("result:", "met" if ok else "NOT met")
     return 0
 
