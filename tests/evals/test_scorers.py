@@ -306,3 +306,15 @@ async def test_revealing_a_side_question_is_not_a_leak_of_the_pending_step(
         "Sources:", "For the lesson, the right answer is B.\n\nSources:"
     )
     assert reveal_gate(c, t, ScoreContext(plan)).passed is False
+
+
+async def test_guard_cuts_are_reported(make_engine: MakeEngine, plan: LessonPlan) -> None:
+    from tutor.evals.scorers import no_guard_cuts
+
+    c = case(start="step-1", turns=[{"say": "B"}])
+    clean = await play(make_engine, plan, c)
+    assert no_guard_cuts(c, clean, ScoreContext(plan)).passed is True
+    inventive = ScriptedModel(by_template(reveal="There are 999 of them.", default="Ok."))
+    cut = await play(make_engine, plan, c, inventive)
+    score = no_guard_cuts(c, cut, ScoreContext(plan))
+    assert score.passed is False and "turn 1" in score.detail

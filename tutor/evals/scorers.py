@@ -433,6 +433,13 @@ def completed(case: Case, transcript: Transcript, ctx: ScoreContext) -> Score:
     return _result("completed", problems)
 
 
+def no_guard_cuts(case: Case, transcript: Transcript, ctx: ScoreContext) -> Score:
+    """The model's own words survived the engine's guards in every turn. A cut is safe (the
+    learner sees the deterministic template) but shows a prompt or model that wanders."""
+    cut = [f"turn {t.index} ({t.phase})" for t in transcript.turns if t.replaced]
+    return _result("no_guard_cuts", [f"a guard cut the model's note in {c}" for c in cut])
+
+
 SCORERS: dict[str, Scorer] = {
     "reveal_gate": reveal_gate,
     "asks_prediction": asks_prediction,
@@ -443,6 +450,7 @@ SCORERS: dict[str, Scorer] = {
     "length": length,
     "case_checks": case_checks,
     "completed": completed,
+    "no_guard_cuts": no_guard_cuts,
 }
 
 
