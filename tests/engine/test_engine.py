@@ -324,3 +324,11 @@ async def test_streamed_text_adds_up_to_the_turn_text(make_engine: MakeEngine) -
         events = await collect(turn)
         streamed = "".join(e.text for e in events if isinstance(e, TextDelta))
         assert streamed.strip() == done(events).text.strip()
+
+
+async def test_without_a_corpus_free_answers_cite_the_lesson_plan(make_engine: MakeEngine) -> None:
+    engine = make_engine(ScriptedModel("MIG gives each tenant its own hardware slice."))
+    engine.leave_lesson()
+    turn = done(await collect(engine.send("Why does time-slicing have a noisy neighbour?")))
+    assert turn.citations and all(c.id.startswith("plan:") for c in turn.citations)
+    assert "its own hardware slice" in turn.text

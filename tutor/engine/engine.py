@@ -77,6 +77,9 @@ class ToolOutcomeLike(Protocol):
 
 ToolRunner = Callable[[str, dict[str, Any]], ToolOutcomeLike]
 
+_STOPWORDS = frozenset(
+    ["the", "and", "for", "are", "was", "what", "how", "does", "why", "which", "when", "with", "that", "this", "from", "into", "can", "you", "your", "one", "two", "its", "not", "but", "has", "have", "will", "would", "should", "about", "there", "their", "them", "they"]
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _PHASE_LABEL = {"ask": "asking", "reveal": "revealed", "recall": "recall",
                 "teach_back": "teach-back", "free": "answer", "done": "done"}  # fmt: skip
@@ -173,6 +176,11 @@ class Engine:
                 )
             )
         return out
+
+    @property
+    def free_question(self) -> FreeQuestion | None:
+        """The learner's own checkable question while it waits for a guess (a copy)."""
+        return self.state.free.model_copy() if self.state.free is not None else None
 
     @property
     def awaiting_guess(self) -> bool:
@@ -518,10 +526,10 @@ class Engine:
             correct = _same_answer(guess, value, 0.0)
             verdict = "**Right!**" if correct else "**Not quite.**"
             head = f"{verdict} You guessed {guess}; the calculator says **{answer}**."
+        misconception = None if correct or value is None else _numeric_misconception(guess, value)
         yield Verdict(step_id="free", guess=guess, answer=answer, correct=correct,
-                      misconception=None if correct or value is None
-                      else _numeric_misconception(guess, value))  # fmt: skip
-        body = [head]
+                      misconception=misconception)  # fmt: skip
+        body = [head + (f" {misconception}" if misconception else "")]
         explanation = _explain_result(free.key, record)
         if explanation:
             body.append(explanation)
@@ -795,6 +803,18 @@ class Engine:
                     found.append(citation)
         return found[:3] or [self._plan_citation(step)]
 
+    def _search_plan(self, query: str, k: int) -> list[Citation]:
+        """Without a corpus index the lesson plan is the library: rank its steps by shared words."""
+        words = set(re.findall(r"[a-z0-9]{3,}", query.lower())) - _STOPWORDS
+        scored = []
+        for step in self.plan.steps:
+            text = f"{step.title} {step.concept} {step.explanation}".lower()
+            overlap = sum(1 for w in words if w in text)
+            if overlap:
+                scored.append((overlap, step))
+        scored.sort(key=lambda pair: -pair[0])
+        return [self._plan_citation(step) for _, step in scored[:k]]
+
     def _plan_citation(self, step: Step) -> Citation:
         # The lesson itself is a source; when retrieval is unavailable it still backs the reveal.
         return Citation(
@@ -807,7 +827,7 @@ class Engine:
 
     async def _search(self, query: str, k: int) -> list[Citation]:
         if self.retriever is None:
-            return []
+            return self._search_plan(query, k)
         retriever = self.retriever
         hits = await asyncio.to_thread(retriever.search, query, k)
         return [h.to_citation() for h in hits]

@@ -66,7 +66,7 @@ def free_key(key: CalculatorKey, summary: str, question: str) -> PendingKey:
 
 def view(engine: Engine) -> EngineView:
     pending: list[PendingKey] = []
-    free = engine.state.free
+    free = engine.free_question
     if free is not None and free.committed is None:
         pending.append(free_key(free.key, free.summary, free.text))
     step = engine.step
@@ -74,7 +74,7 @@ def view(engine: Engine) -> EngineView:
         step is not None
         and step.kind == "step"
         and engine.phase == "ask"
-        and engine.state.committed is None
+        and engine.committed_guess is None
     ):
         pending.append(step_key(step))
     return EngineView(
