@@ -78,7 +78,42 @@ class ToolOutcomeLike(Protocol):
 ToolRunner = Callable[[str, dict[str, Any]], ToolOutcomeLike]
 
 _STOPWORDS = frozenset(
-    ["the", "and", "for", "are", "was", "what", "how", "does", "why", "which", "when", "with", "that", "this", "from", "into", "can", "you", "your", "one", "two", "its", "not", "but", "has", "have", "will", "would", "should", "about", "there", "their", "them", "they"]
+    [
+        "the",
+        "and",
+        "for",
+        "are",
+        "was",
+        "what",
+        "how",
+        "does",
+        "why",
+        "which",
+        "when",
+        "with",
+        "that",
+        "this",
+        "from",
+        "into",
+        "can",
+        "you",
+        "your",
+        "one",
+        "two",
+        "its",
+        "not",
+        "but",
+        "has",
+        "have",
+        "will",
+        "would",
+        "should",
+        "about",
+        "there",
+        "their",
+        "them",
+        "they",
+    ]
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _PHASE_LABEL = {"ask": "asking", "reveal": "revealed", "recall": "recall",
