@@ -332,3 +332,28 @@ async def test_without_a_corpus_free_answers_cite_the_lesson_plan(make_engine: M
     turn = done(await collect(engine.send("Why does time-slicing have a noisy neighbour?")))
     assert turn.citations and all(c.id.startswith("plan:") for c in turn.citations)
     assert "its own hardware slice" in turn.text
+
+
+async def test_strict_wording_keeps_the_small_model_close_to_its_sources(
+    make_engine: MakeEngine,
+) -> None:
+    drifting = ScriptedModel(
+        by_template(
+            reveal="Each instance gets its own SMs and its own slice of HBM. "
+            "This is a fundamental concept of quantum graphics pipelines."
+        ),
+        name="local/tiny",
+    )
+    engine = make_engine(drifting)
+    assert engine.strict_wording
+    engine.goto("step-1")
+    turn = done(await collect(engine.send("B")))
+    assert "own slice of HBM" in turn.text
+    assert "quantum" not in turn.text and turn.replaced
+
+
+async def test_strict_wording_quotes_a_passage_on_free_answers(make_engine: MakeEngine) -> None:
+    engine = make_engine(ScriptedModel("Time-slicing shares the GPU in turns.", name="local/tiny"))
+    engine.leave_lesson()
+    turn = done(await collect(engine.send("Does time-slicing isolate memory between tenants?")))
+    assert "From Lesson 23" in turn.text and "[" in turn.text

@@ -29,7 +29,7 @@ from tutor.engine.events import (
     TurnFailed,
     Verdict,
 )
-from tutor.engine.guards import AnswerKey, is_meta, leaks, ungrounded_numbers
+from tutor.engine.guards import AnswerKey, is_meta, leaks, supported, ungrounded_numbers
 from tutor.engine.intents import points_named, read_message, wants_answer
 from tutor.engine.numbers import first_number, normalise
 from tutor.engine.plan import CalculatorKey, LessonPlan, Step
@@ -115,6 +115,10 @@ _STOPWORDS = frozenset(
         "they",
     ]
 )
+_INVITATION_WORDS = (
+    "guess predict commit pick choose option letter think moment first reveal wrong fine "
+    "stick learn hunch try take ready"
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _PHASE_LABEL = {"ask": "asking", "reveal": "revealed", "recall": "recall",
                 "teach_back": "teach-back", "free": "answer", "done": "done"}  # fmt: skip
@@ -140,6 +144,7 @@ class Engine:
         tools: ToolRunner | None = None,
         session_id: str | None = None,
         offer_tools: bool | None = None,
+        strict_wording: bool | None = None,
     ) -> None:
         self.plan = plan
         self.prompts = prompts
@@ -149,6 +154,10 @@ class Engine:
         self._tools = tools
         # A 135M model garbles tool calls; strong hosted models get the calculator as tools.
         self.offer_tools = (not model.is_local) if offer_tools is None else offer_tools
+        # The embedded 135M model drifts: its sentences must stay close to the sources'
+        # words, and free answers quote the best passage before anything it says.
+        embedded = model.name.startswith("local/")
+        self.strict_wording = embedded if strict_wording is None else strict_wording
         self.state = EngineState()
         self._transcript: list[TranscriptEntry] = []
         if record is not None:
@@ -407,7 +416,8 @@ class Engine:
                 note, "ask",
                 dict(step_title=step.title, concept=step.concept, question=step.question,
                      options=_options_text(step)),
-                key=key, allowed=[], max_tokens=48,
+                key=key, max_tokens=48,
+                allowed=[step.question, step.concept, _options_text(step), _INVITATION_WORDS],
             ):  # fmt: skip
                 yield delta
         yield TextDelta(text=("\n\n" if lead or note.text else "") + block)
@@ -710,8 +720,12 @@ class Engine:
         answer = note.text
         if not answer:
             # Nothing the model said survived the guards: quote the best passage instead.
-            answer = _excerpt_answer(citations)
+            answer = _excerpt_answer(citations, question)
             yield TextDelta(text=answer)
+        elif self.strict_wording and citations:
+            quote = _excerpt_answer(citations, question)
+            yield TextDelta(text="\n\n" + quote)
+            answer = f"{answer}\n\n{quote}"
         tail = [_sources_line(citations)] if citations else []
         back = self._back_to_lesson()
         if back:
@@ -802,7 +816,9 @@ class Engine:
         if ungrounded_numbers(sentence, allowed):
             return False
         # Echoes of the prompt, injected orders and run-on rambling are dropped.
-        return not is_meta(sentence) and len(sentence.split()) <= 45
+        if is_meta(sentence) or len(sentence.split()) > 45:
+            return False
+        return not self.strict_wording or supported(sentence, allowed)
 
     # ------------------------------------------------------------------ helpers
 
@@ -1154,10 +1170,18 @@ def _sources_line(citations: list[Citation], calculator: bool = False) -> str:
     return "Sources: " + "; ".join(parts) if parts else ""
 
 
-def _excerpt_answer(citations: list[Citation]) -> str:
+def _excerpt_answer(citations: list[Citation], question: str = "") -> str:
+    """Quote the passage that shares most words with the question (ties keep rank order)."""
     if not citations:
         return "I don't have a source that covers that, so I won't guess."
-    first = citations[0]
-    sentences = _SENTENCE_END.split(first.text.strip())
+    words = set(re.findall(r"[a-z0-9]{3,}", question.lower())) - _STOPWORDS
+
+    def overlap(c: Citation) -> int:
+        text = f"{c.label} {c.text}".lower()
+        return sum(1 for w in words if w in text)
+
+    best_index = max(range(len(citations)), key=lambda i: (overlap(citations[i]), -i))
+    best = citations[best_index]
+    sentences = _SENTENCE_END.split(best.text.strip())
     excerpt = " ".join(sentences[:2]).strip()
-    return f"From {first.label} [1]: {excerpt}"
+    return f"From {best.label} [{best_index + 1}]: {excerpt}"

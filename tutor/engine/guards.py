@@ -67,3 +67,72 @@ _META = re.compile(
 def is_meta(sentence: str) -> bool:
     """A sentence that talks about the prompt instead of to the learner (small models echo)."""
     return bool(_META.search(sentence)) or bool(re.search(r"</?\w+>", sentence))
+
+
+_CONTENT_WORD = re.compile(r"[a-z][a-z0-9-]{3,}")
+_COMMON = frozenset(
+    [
+        "that",
+        "this",
+        "with",
+        "from",
+        "have",
+        "will",
+        "would",
+        "could",
+        "should",
+        "about",
+        "their",
+        "there",
+        "these",
+        "those",
+        "which",
+        "what",
+        "when",
+        "where",
+        "your",
+        "they",
+        "them",
+        "than",
+        "then",
+        "into",
+        "each",
+        "also",
+        "only",
+        "just",
+        "because",
+        "while",
+        "being",
+        "very",
+        "more",
+        "most",
+        "much",
+        "many",
+        "some",
+        "such",
+        "here",
+        "does",
+        "make",
+        "makes",
+        "made",
+        "good",
+        "right",
+        "answer",
+        "question",
+        "think",
+        "learner",
+        "explain",
+        "means",
+        "mean",
+    ]
+)
+
+
+def supported(sentence: str, sources: list[str], threshold: float = 0.75) -> bool:
+    """Most of the sentence's content words appear in the sources (a small model's tether)."""
+    words = [w for w in _CONTENT_WORD.findall(sentence.lower()) if w not in _COMMON]
+    if not words:
+        return True
+    pool = " ".join(sources).lower()
+    found = sum(1 for w in words if w in pool or w.rstrip("s") in pool)
+    return found / len(words) >= threshold
