@@ -64,9 +64,21 @@ _META = re.compile(
 )
 
 
+_ECHO_START = re.compile(
+    r"^\s*(the (right |correct )?answer is|a (good|strong) (answer|explanation)|the learner|"
+    r"question:|answer:|sources?:)",
+    re.I,
+)
+
+
 def is_meta(sentence: str) -> bool:
     """A sentence that talks about the prompt instead of to the learner (small models echo)."""
-    return bool(_META.search(sentence)) or bool(re.search(r"</?\w+>", sentence))
+    return (
+        bool(_META.search(sentence))
+        or bool(_ECHO_START.search(sentence))
+        or bool(re.search(r"</?\w+>", sentence))
+        or "\n" in sentence.strip()
+    )
 
 
 _CONTENT_WORD = re.compile(r"[a-z][a-z0-9-]{3,}")
