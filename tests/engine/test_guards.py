@@ -73,15 +73,13 @@ def test_supported() -> None:
 
 
 OPTIONS = [
-    PlanOption(
-        key=k, text=t, correct=k == "B", misconception=None if k == "B" else "m", aliases=a
-    )  # fmt: skip
+    PlanOption(key=k, text=t, correct=k == "B", misconception=None if k == "B" else "m", aliases=a)
     for k, t, a in [
         ("A", "turns", ["time-slicing"]),
         ("B", "isolated", ["isolated"]),
         ("C", "memory", []),
         ("D", "sizes", []),
-    ]  # fmt: skip
+    ]
 ]
 
 
