@@ -9,27 +9,43 @@ import pytest
 from typer.testing import CliRunner
 
 from tutor.corpus import Hit, Retriever, build_index
-from tutor.corpus.retrieval import rrf_fuse, tokenize
+from tutor.corpus.retrieval import min_max, score_fuse, tokenize
 from tutor.engine.events import Citation
 from tutor.settings import Settings
 
 from .conftest import FIXTURE_DOCS, make_settings, write_docs
 
 
-def test_rrf_rewards_agreement_over_a_single_first_place() -> None:
-    fused = rrf_fuse([["a", "b", "c"], ["b", "d", "a"]])
+def test_score_fuse_rewards_agreement_over_a_single_first_place() -> None:
+    fused = score_fuse([{"a": 1.0, "b": 0.9, "c": 0.2}, {"b": 1.0, "d": 0.8, "a": 0.1}])
     order = [item for item, _ in fused]
-    assert order[:2] == ["b", "a"]  # both lists rank them; 'b' averages higher
+    assert order[:2] == ["b", "a"]  # both lists score them; 'b' sums higher
     assert set(order) == {"a", "b", "c", "d"}
     scores = dict(fused)
-    assert scores["b"] == pytest.approx(1 / 62 + 1 / 61)
+    assert scores["b"] == pytest.approx(1.9)
     assert scores["c"] < scores["a"]
 
 
-def test_rrf_weights_and_empty_lists() -> None:
-    assert rrf_fuse([[], []]) == []
-    fused = dict(rrf_fuse([["x"], ["y"]], weights=[2.0, 1.0]))
-    assert fused["x"] == pytest.approx(2 * fused["y"])
+def test_score_fuse_weights_and_empty_lists() -> None:
+    assert score_fuse([{}, {}]) == []
+    fused = dict(score_fuse([{"x": 1.0}, {"y": 1.0}], weights=[0.6, 0.4]))
+    assert fused["x"] == pytest.approx(0.6) and fused["y"] == pytest.approx(0.4)
+
+
+def test_min_max_scales_between_floor_and_top() -> None:
+    assert min_max({"a": 0.8, "b": 0.5, "c": 0.2}) == pytest.approx({"a": 1.0, "b": 0.5, "c": 0.0})
+    # With an explicit floor the weakest item keeps a share instead of dropping to zero.
+    assert min_max({"a": 4.0, "b": 1.0}, low=0.0) == pytest.approx({"a": 1.0, "b": 0.25})
+    assert min_max({"a": 3.0, "b": 3.0}) == {"a": 1.0, "b": 1.0}
+    assert min_max({}) == {}
+
+
+def test_tokenize_folds_domain_spellings() -> None:
+    slicing = tokenize("time-slicing")
+    assert tokenize("time slicing") == slicing and tokenize("timeslicing") == slicing
+    assert "mig" in tokenize("Multi-Instance GPU")
+    assert tokenize("noisy neighbor") == tokenize("noisy neighbour")
+    assert tokenize("what's MIG vs MPS") == ["mig", "mps"]
 
 
 def test_tokenize_keeps_profile_names_and_stems() -> None:
