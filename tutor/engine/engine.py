@@ -697,7 +697,14 @@ class Engine:
     async def _answer_free(self, question: str) -> AsyncIterator[Event]:
         previous = self.state.phase
         yield PhaseChanged(phase="free", step_id=self.step_id)
-        citations = await self._search(question, k=3)
+        # While a guess is pending, a passage that holds the answer is not shown, quoted or
+        # given to the model: the gate covers the sources as well as the model's words.
+        key = self._pending_key()
+        citations = [
+            c
+            for c in await self._search(question, k=4)
+            if key is None or leaks(f"{c.label}\n{c.text}", key) is None
+        ][:3]
         if citations:
             yield Retrieved(citations=citations)
         tool_records: list[ToolRecord] = []
@@ -712,7 +719,7 @@ class Engine:
         note = _Note()
         async for delta in self._stream_note(
             note, "free", dict(question=question, passages=_passages_text(citations), facts=facts),
-            key=self._answer_key(self.step) if previous == "ask" and self.step else None,
+            key=key,
             allowed=allowed, max_tokens=128,
         ):  # fmt: skip
             yield delta
@@ -839,6 +846,23 @@ class Engine:
             shown_text=step.question + "\n" + _options_text(step),
         )
 
+    def _pending_key(self) -> AnswerKey | None:
+        """The answer that must stay hidden right now, if a guess is pending."""
+        free = self.state.free
+        if free is not None and free.committed is None:
+            record, _ = self._run_tool(free.key.tool, free.key.arguments)
+            value = _field_value(record, free.key.field)
+            number = (
+                normalise(float(value))
+                if isinstance(value, int | float) and not isinstance(value, bool)
+                else None
+            )
+            phrases = (str(value),) if isinstance(value, str) else ()
+            return AnswerKey(number=number, phrases=phrases, shown_text=free.summary + free.text)
+        if self.awaiting_guess:
+            return self._answer_key(self.step)
+        return None
+
     def _run_tool(self, name: str, arguments: dict[str, Any]) -> tuple[ToolRecord, list[Event]]:
         runner = self._tools or _default_tools()
         outcome = runner(name, arguments)
@@ -858,7 +882,9 @@ class Engine:
         """Without a corpus index the lesson plan is the library: rank its steps by shared words."""
         words = set(re.findall(r"[a-z0-9]{3,}", query.lower())) - _STOPWORDS
         scored = []
-        for step in self.plan.steps:
+        # Only steps already revealed: later explanations are answers still to be guessed.
+        revealed = self.state.step_index + (0 if self.awaiting_guess else 1)
+        for step in self.plan.steps[:revealed]:
             text = f"{step.title} {step.concept} {step.explanation}".lower()
             overlap = sum(1 for w in words if w in text)
             if overlap:
