@@ -522,7 +522,8 @@ class Engine:
             note, "reveal",
             dict(step_title=step.title, question=step.question, guess=guess,
                  verdict="right" if correct else "not right", answer=answer,
-                 explanation=step.explanation, facts=facts, passages=_passages_text(citations)),
+                 explanation=step.explanation, facts=facts,
+                 passages=self._prompt_passages(citations)),
             key=None, allowed=allowed, max_tokens=96,
         ):  # fmt: skip
             yield delta
@@ -588,7 +589,8 @@ class Engine:
             note, "reveal",
             dict(step_title="Your question", question=free.summary, guess=guess,
                  verdict="right" if correct else "not right", answer=answer,
-                 explanation=explanation, facts=facts, passages=_passages_text(citations)),
+                 explanation=explanation, facts=facts,
+                 passages=self._prompt_passages(citations)),
             key=None, allowed=allowed, max_tokens=80,
         ):  # fmt: skip
             yield delta
@@ -845,6 +847,11 @@ class Engine:
             phrases=tuple(step.key_phrases),
             shown_text=step.question + "\n" + _options_text(step),
         )
+
+    def _prompt_passages(self, citations: list[Citation]) -> str:
+        # A reveal already carries the plan's explanation; for the embedded model the
+        # passages would only add prompt tokens (seconds on 2 cores) it cannot use well.
+        return "" if self.strict_wording else _passages_text(citations)
 
     def _pending_key(self) -> AnswerKey | None:
         """The answer that must stay hidden right now, if a guess is pending."""
