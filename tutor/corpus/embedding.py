@@ -56,9 +56,11 @@ def get_model() -> Any:
                 hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
                 hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
-                # One intra-op thread: on a shared 2-core machine a second thread spins
-                # against other processes and made short queries 20x slower in measurement.
-                torch.set_num_threads(int(os.environ.get("TUTOR_EMBED_THREADS", "1")))
+                # Two intra-op threads at most: on an idle 2-core machine they bring a warm
+                # query to ~20 ms, but on a machine busy with other work extra threads spin
+                # and made short queries 20x slower, so TUTOR_EMBED_THREADS=1 is the escape.
+                default = str(min(2, os.cpu_count() or 1))
+                torch.set_num_threads(int(os.environ.get("TUTOR_EMBED_THREADS", default)))
                 _model = SentenceTransformer(path, device="cpu")
             except Exception as exc:  # torch/transformers raise many kinds
                 raise EmbeddingError(
