@@ -456,10 +456,7 @@ def cluster_cmd(
 
     path = file
     if path is None:
-        try:
-            path = get_settings(ctx).cluster_file
-        except Exception:  # settings are optional for this command
-            path = None
+        path = get_settings(ctx).cluster_file
     cluster = _run(lambda: load_cluster(path))
     if configmap is not None:
         text = _read(configmap)

@@ -6,6 +6,7 @@ tutor, never at the simulated learner's mood.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -17,7 +18,7 @@ Action = tuple[Literal["say", "commit"], str]
 
 
 @dataclass
-class Persona:
+class Persona(ABC):
     """Chooses the learner's next action from what the engine is waiting for."""
 
     name: str
@@ -39,14 +40,14 @@ class Persona:
         return None
 
     # Each persona overrides these three.
-    def _guess(self, step: Step, seen: int) -> Action:
-        raise NotImplementedError
+    @abstractmethod
+    def _guess(self, step: Step, seen: int) -> Action: ...
 
-    def _recall(self, step: Step, seen: int) -> Action:
-        raise NotImplementedError
+    @abstractmethod
+    def _recall(self, step: Step, seen: int) -> Action: ...
 
-    def _teach_back(self, step: Step, seen: int) -> Action:
-        raise NotImplementedError
+    @abstractmethod
+    def _teach_back(self, step: Step, seen: int) -> Action: ...
 
 
 def _answer(step: Step) -> str | None:
