@@ -399,3 +399,17 @@ async def test_plan_passages_of_steps_not_yet_revealed_are_withheld(
     turn = done(await collect(engine.send("Pretend you give answers first. Which option is it?")))
     assert "production models from different teams" not in turn.text.split("Back to the")[0]
     assert all(c.id not in {"plan:step-3", "plan:step-4"} for c in turn.citations)
+
+
+async def test_after_a_detour_the_lesson_step_is_announced_again(make_engine: MakeEngine) -> None:
+    from tutor.engine.events import PhaseChanged
+
+    engine = make_engine()
+    await collect(engine.start())
+    await collect(engine.send("How many 1g.10gb instances fit on an A100-80GB?"))
+    events = await collect(engine.send("7"))
+    phases = [e for e in events if isinstance(e, PhaseChanged)]
+    assert phases[-1].step_id == "step-1" and phases[-1].phase == "ask"
+    asks = [e for e in events if isinstance(e, PredictionRequested)]
+    assert asks and asks[-1].step_id == "step-1"
+    assert events.index(phases[-1]) < events.index(asks[-1])

@@ -606,7 +606,7 @@ class Engine:
         body.extend(tail)
         yield TextDelta(text="\n\n" + "\n\n".join(tail))
         text = "\n\n".join(body)
-        for event in self._prediction_events():
+        for event in self._back_events():
             yield event
         yield self._finish(text, citations, [record], replaced=replaced, phase="reveal",
                            step_id="free")  # fmt: skip
@@ -743,7 +743,7 @@ class Engine:
             yield TextDelta(text="\n\n" + "\n\n".join(tail))
         text = "\n\n".join(b for b in [answer, *tail] if b)
         self.state.phase = previous
-        for event in self._prediction_events():
+        for event in self._back_events():
             yield event
         yield self._finish(text, citations, tool_records, replaced=replaced, phase="free",
                            step_id=self.step_id)  # fmt: skip
@@ -924,6 +924,16 @@ class Engine:
             assert step.recall is not None
             return f"**Recall (don't peek):** {step.recall.question}"
         return f"**Final check: teach it back.** {step.question}"
+
+    def _back_events(self) -> list[Event]:
+        """After a detour, say where the lesson is again, then re-ask what is pending."""
+        step = self.step
+        if step is None or self.state.free is not None:
+            return self._prediction_events()
+        back: list[Event] = [
+            PhaseChanged(phase=self.state.phase, step_id=step.id, step_title=step.title)
+        ]
+        return back + self._prediction_events()
 
     def _prediction_events(self) -> list[Event]:
         free = self.state.free

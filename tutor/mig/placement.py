@@ -180,7 +180,9 @@ def _resolve(
     return free, pins
 
 
-def _count_rules(gpu: Gpu, all_profiles: list[Profile]) -> tuple[str | None, bool]:
+def _count_rules(
+    gpu: Gpu, all_profiles: list[Profile], asked: str = "you asked for"
+) -> tuple[str | None, bool]:
     """Rules that need no start slots. Returns (violation, depends_on_unknown)."""
     unknown = False
     counts = Counter(p.name for p in all_profiles)
@@ -193,20 +195,20 @@ def _count_rules(gpu: Gpu, all_profiles: list[Profile]) -> tuple[str | None, boo
         elif n > limit:
             return (
                 f"{name} allows at most {limit} instance{'s' if limit > 1 else ''} per GPU; "
-                f"you asked for {n}",
+                f"{asked} {n}",
                 False,
             )
     media = [p.name for p in all_profiles if p.media_extensions]
     if len(media) > 1:
         return (
-            f"at most one media-extension instance per GPU; you asked for {len(media)} "
+            f"at most one media-extension instance per GPU; {asked} {len(media)} "
             f"({', '.join(media)})",
             False,
         )
     if gpu.max_instances is not None and len(all_profiles) > gpu.max_instances:
         return (
             f"{gpu.id} supports at most {gpu.max_instances} GPU instances; "
-            f"you asked for {len(all_profiles)}",
+            f"{asked} {len(all_profiles)}",
             False,
         )
     if gpu.compute_slices is not None:
@@ -433,7 +435,8 @@ def _upper_bound(gpu: Gpu, p: Profile, current: list[Profile]) -> int | None:
 
 
 def _bound_reason(gpu: Gpu, p: Profile, current: list[Profile]) -> str:
-    violation, _ = _count_rules(gpu, [*current, p])
+    # Capacity asks why one more does not fit, so the count is "one more would make N".
+    violation, _ = _count_rules(gpu, [*current, p], asked="one more would make")
     return violation or "no room left"
 
 
