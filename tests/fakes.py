@@ -70,8 +70,8 @@ class ScriptedModel:
 def by_template(**replies: str) -> Callable[[str], str]:
     """Pick a reply by a marker that only one prompt template contains."""
     markers = {
-        "ask": "commit a guess",
-        "reveal": "explain why the answer is right",
+        "ask": "The learner must guess before",
+        "reveal": "The learner guessed:",
         "recall": "Recall question:",
         "teach_back": "Teach-back:",
         "free": "Answer from these sources only",

@@ -340,17 +340,21 @@ async def test_strict_wording_keeps_the_small_model_close_to_its_sources(
 ) -> None:
     drifting = ScriptedModel(
         by_template(
-            reveal="Each instance gets its own SMs and its own slice of HBM. "
-            "This is a fundamental concept of quantum graphics pipelines."
+            ask="Take a moment: pick the option you think fits. "
+            "Quantum pipelines accelerate holographic rendering.",
+            reveal="MIG is a flexible and adaptable sharing mode.",
         ),
         name="local/tiny",
     )
     engine = make_engine(drifting)
     assert engine.strict_wording
-    engine.goto("step-1")
+    opening = done(await collect(engine.start()))
+    assert "pick the option you think fits" in opening.text
+    assert "Quantum" not in opening.text and opening.replaced
     turn = done(await collect(engine.send("B")))
-    assert "own slice of HBM" in turn.text
-    assert "quantum" not in turn.text and turn.replaced
+    # the embedded model is not asked to explain a reveal: its words could contradict the facts
+    assert "flexible and adaptable" not in turn.text
+    assert not any("The learner guessed:" in p for p in drifting.prompts)
 
 
 async def test_strict_wording_quotes_a_passage_on_free_answers(make_engine: MakeEngine) -> None:

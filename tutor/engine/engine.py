@@ -790,13 +790,21 @@ class Engine:
         """Stream the model's note sentence by sentence, passing on only sentences that pass.
 
         A sentence that fails a guard ends the note there: `note.cut` records it.
+        With strict wording only the ask invitation is the model's: a 135M model's
+        explanations were seen to contradict the facts they were given (calling MIG
+        "flexible"), so reveals, recall and answers stay with the plan and the sources.
         """
+        if self.strict_wording and template != "ask":
+            return
         messages = self._messages(template, values)
         buffer = ""
 
         def accept(sentence: str) -> TextDelta | None:
-            clean = sentence.strip()
+            clean = _tidy(sentence)
             if not clean or clean in note.sentences:
+                return None
+            # A sentence that only restates the question shown below it adds nothing.
+            if template == "ask" and supported(clean, [values.get("question", "")], 0.9):
                 return None
             note.sentences.append(clean)
             return TextDelta(text=("\n\n" if len(note.sentences) == 1 else " ") + clean)
@@ -805,14 +813,14 @@ class Engine:
             buffer += chunk.text
             *done, buffer = _SENTENCE_END.split(buffer)
             for sentence in done:
-                if not self._sentence_ok(sentence, key, allowed):
+                if not self._sentence_ok(_tidy(sentence), key, allowed):
                     note.cut = True
                     return
                 delta = accept(sentence)
                 if delta is not None:
                     yield delta
         if buffer.strip():
-            if self._sentence_ok(buffer, key, allowed) and re.search(r"[.!?]\s*$", buffer):
+            if self._sentence_ok(_tidy(buffer), key, allowed) and re.search(r"[.!?]\s*$", buffer):
                 delta = accept(buffer)
                 if delta is not None:
                     yield delta
@@ -1086,6 +1094,29 @@ class Engine:
 
 
 # ---------------------------------------------------------------------- text helpers
+
+
+_ECHO_OPENING = re.compile(
+    r"^\s*(?:the (?:right |correct )?answer is (?:right|correct) because|"
+    r"(?:a )?(?:good|strong) answer:|remember:|in short,)\s*",
+    re.I,
+)
+
+
+def _tidy(sentence: str) -> str:
+    """Turn a small model's echo of the prompt's labels into plain speech, or leave it."""
+    clean = sentence.strip()
+    match = _ECHO_OPENING.match(clean)
+    if match is None:
+        return clean
+    label = match.group(0).strip().lower()
+    rest = clean[match.end() :]
+    if not rest:
+        return clean
+    if label.endswith("because"):
+        return "That's because " + rest
+    prefix = {"remember:": "Remember: ", "in short,": "In short, "}.get(label, "")
+    return prefix + rest[0].upper() + rest[1:] if not prefix else prefix + rest
 
 
 def phase_label(phase: Phase) -> str:
