@@ -13,18 +13,13 @@ from tutor.gateway import offline
 
 
 @pytest.fixture(autouse=True)
-def _gateway_isolation(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
-    home = tmp_path_factory.mktemp("gateway-home")
-    monkeypatch.setenv("TUTOR_HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
-    monkeypatch.delenv("TUTOR_CONFIG", raising=False)
+def _gateway_isolation(_isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    # The root conftest already gives each test its own home and config; the gateway
+    # tests also must never see a real provider key.
     for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
         monkeypatch.delenv(key, raising=False)
     offline.apply()
-    yield home
+    yield _isolated_home
 
 
 @pytest.fixture
