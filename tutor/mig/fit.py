@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -216,6 +216,20 @@ def fit(
         for p in ordered
         if not p.is_variant
     ]
+    # The arithmetic is the same whether or not a profile fits; only the verdict differs.
+    shared: dict[str, Any] = {
+        "gpu": g.id,
+        "model": model_name,
+        "weights_dtype": wd,
+        "kv_dtype": kd,
+        "context": context,
+        "batch": batch,
+        "weights_gib": round(weights / GIB, 3),
+        "kv_gib": round(kv / GIB, 3),
+        "kv_per_sequence_gib": round(kv_seq / GIB, 4),
+        "overhead_gib": overhead_gib,
+        "total_gib": round(total / GIB, 3),
+    }
     if profile is not None:
         chosen: Profile | None = find_profile(g, profile)
     else:
@@ -230,19 +244,9 @@ def fit(
             f"{total / GIB - size:.2f} GiB short"
         )
         return FitResult(
-            gpu=g.id,
-            model=model_name,
+            **shared,
             profile=None,
             memory_basis="-lgip" if measured else "nominal (unverified)",
-            weights_dtype=wd,
-            kv_dtype=kd,
-            context=context,
-            batch=batch,
-            weights_gib=round(weights / GIB, 3),
-            kv_gib=round(kv / GIB, 3),
-            kv_per_sequence_gib=round(kv_seq / GIB, 3),
-            overhead_gib=overhead_gib,
-            total_gib=round(total / GIB, 3),
             fits=False,
             max_sequences=None,
             lines=lines,
@@ -280,20 +284,10 @@ def fit(
         f"{context:,} tokens ({kv_seq / GIB:.3f} GiB each)"
     )
     return FitResult(
-        gpu=g.id,
-        model=model_name,
+        **shared,
         profile=chosen.name,
         profile_gib=round(size, 3),
         memory_basis=basis,
-        weights_dtype=wd,
-        kv_dtype=kd,
-        context=context,
-        batch=batch,
-        weights_gib=round(weights / GIB, 3),
-        kv_gib=round(kv / GIB, 3),
-        kv_per_sequence_gib=round(kv_seq / GIB, 4),
-        overhead_gib=overhead_gib,
-        total_gib=round(total / GIB, 3),
         fits=fits,
         free_gib=round((size * GIB - total) / GIB, 3),
         max_sequences=max_seq,
