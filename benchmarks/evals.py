@@ -36,7 +36,8 @@ class _Quiet:
         yield Chunk(text="Take a moment and commit your guess.")
 
     async def complete_json(self, messages: object, schema: object) -> object:
-        raise NotImplementedError
+        # The scorer timing runs with the judge off, so nothing should ask for JSON.
+        raise RuntimeError("the eval benchmark's scripted model has no judge")
 
 
 async def _solve_all(cases: list, options: object, factory: object) -> list:  # type: ignore[type-arg]
