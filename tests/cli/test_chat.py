@@ -108,3 +108,17 @@ def test_bad_config_file_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyP
     result = runner.invoke(app, ["prompts", "check", "-q"])
     assert result.exit_code == 2
     assert "model.temperature" in result.output and str(config) in result.output
+
+
+def test_setup_failures_are_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TUTOR_PROMPTS_DIR", str(tmp_path / "missing"))
+    result = runner.invoke(app, ["ask", "What is MIG?"])
+    assert result.exit_code == 2
+    assert "prompts folder not found" in result.output
+    assert "Traceback" not in result.output
+    monkeypatch.delenv("TUTOR_PROMPTS_DIR")
+    monkeypatch.setenv("TUTOR_MODEL__NAME", "local/x")
+    monkeypatch.setenv("TUTOR_MODEL__GGUF_PATH", str(tmp_path / "nope.gguf"))
+    result = runner.invoke(app, ["chat", "--plain"], input="B\n")
+    assert result.exit_code == 2
+    assert "nope.gguf does not exist" in result.output

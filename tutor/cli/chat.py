@@ -8,14 +8,29 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
-from typing import TextIO
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, TextIO
 
 import typer
 
 from tutor.cli.common import fail, get_settings
 from tutor.engine.events import Event, TextDelta, TurnDone, TurnFailed
 from tutor.settings import Settings
+
+
+def _run(coro: Coroutine[Any, Any, int]) -> int:
+    """Run a chat coroutine; setup failures become one line on stderr, not a traceback."""
+    from tutor.engine.plan import PlanError
+    from tutor.engine.prompts import PromptError
+    from tutor.engine.record import RecordError
+    from tutor.gateway.types import GatewayError
+
+    try:
+        return asyncio.run(coro)
+    except KeyboardInterrupt:
+        return 130
+    except (GatewayError, PlanError, PromptError, RecordError) as exc:
+        fail(str(exc))
 
 
 def with_model(settings: Settings, model: str | None) -> Settings:
@@ -85,13 +100,9 @@ def chat(
     if not plain and not jsonl:
         open_app(settings, resume=not new)
         return
-    try:
-        code = asyncio.run(
-            run_plain(settings, jsonl=jsonl, resume=resume, inp=sys.stdin, out=sys.stdout)
-        )
-    except KeyboardInterrupt:
-        code = 130
-    raise typer.Exit(code)
+    raise typer.Exit(
+        _run(run_plain(settings, jsonl=jsonl, resume=resume, inp=sys.stdin, out=sys.stdout))
+    )
 
 
 async def run_ask(settings: Settings, question: str, guess: str | None, jsonl: bool) -> int:
@@ -118,7 +129,7 @@ def ask(
     settings = with_model(get_settings(ctx), model)
     if not question.strip():
         fail("the question is empty")
-    raise typer.Exit(asyncio.run(run_ask(settings, question, guess, jsonl)))
+    raise typer.Exit(_run(run_ask(settings, question, guess, jsonl)))
 
 
 def open_app(settings: Settings, *, resume: bool = True) -> None:
