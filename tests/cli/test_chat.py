@@ -122,3 +122,11 @@ def test_setup_failures_are_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     result = runner.invoke(app, ["chat", "--plain"], input="B\n")
     assert result.exit_code == 2
     assert "nope.gguf does not exist" in result.output
+
+
+def test_corrupt_sessions_database_is_one_line(_isolated_home: Path) -> None:
+    (_isolated_home / "sessions.sqlite").write_text("not a database")
+    result = runner.invoke(app, ["sessions", "list"])
+    assert result.exit_code == 2
+    assert "cannot open the sessions database" in result.output
+    assert (_isolated_home / "sessions.sqlite").read_text() == "not a database"

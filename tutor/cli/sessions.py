@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from tutor.cli.common import fail, get_settings, print_json
 
+if TYPE_CHECKING:
+    from tutor.engine.record import Record
+
 app = typer.Typer(help="List and export learning sessions.", no_args_is_help=True)
+
+
+def _open(ctx: typer.Context) -> Record:
+    from tutor.engine.record import Record, RecordError
+
+    try:
+        return Record(get_settings(ctx).sessions_db)
+    except RecordError as exc:
+        fail(str(exc))
 
 
 @app.command("list")
@@ -17,10 +30,7 @@ def list_sessions(
     ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="JSON output.")
 ) -> None:
     """Every saved session, newest first."""
-    from tutor.engine.record import Record
-
-    record = Record(get_settings(ctx).sessions_db)
-    sessions = record.sessions()
+    sessions = _open(ctx).sessions()
     if as_json:
         print_json([s.model_dump() for s in sessions])
         return
@@ -41,11 +51,10 @@ def export(
 ) -> None:
     """The transcript with predictions, reveals and citations, as markdown."""
     from tutor.engine.export import transcript_markdown
-    from tutor.engine.record import Record
 
     if fmt != "md":
         fail(f"unknown format {fmt!r}; use --format md")
-    record = Record(get_settings(ctx).sessions_db)
+    record = _open(ctx)
     if session_id == "latest":
         session_id = record.latest_session() or ""
     if not record.has_session(session_id):
