@@ -83,6 +83,62 @@ class Verdict(BaseModel):
     misconception: str | None = None
 
 
+class ReadingArgument(BaseModel):
+    """One argument of a calculator reading and where it came from."""
+
+    name: str
+    value: Any
+    source: Literal["stated", "assumed"]
+    words: str = ""
+    """For a stated argument, the learner's words it came from; for an assumed one, why."""
+
+
+class ReadingShown(BaseModel):
+    """How the tutor read a learner message, shown before it acts on it ("I read this as")."""
+
+    type: Literal["reading"] = "reading"
+    kind: Literal["guess", "calculator", "answer", "command", "free", "clarify", "other"]
+    text: str
+    """The sentence shown to the learner."""
+    tool: str | None = None
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    stated: list[ReadingArgument] = Field(default_factory=list)
+    assumed: list[ReadingArgument] = Field(default_factory=list)
+    unused: list[str] = Field(default_factory=list)
+    """Numbers and catalogue terms in the message that the reading did not use."""
+    guess: str | None = None
+    command: str | None = None
+    correction: bool = False
+
+
+class PointGrade(BaseModel):
+    point_id: str
+    description: str
+    status: Literal["said", "missing", "contradicted", "unsure"]
+    evidence: str = ""
+    """The learner's clause the status rests on."""
+
+
+class Contradiction(BaseModel):
+    claim_id: str
+    said: str
+    """What the learner claimed, in the tutor's words."""
+    correction: str
+    evidence: str = ""
+
+
+class Graded(BaseModel):
+    """The code's judgement of a recall or teach-back answer, point by point."""
+
+    type: Literal["graded"] = "graded"
+    step_id: str
+    verdict: Literal["right", "partly", "contradicts", "cant_tell"]
+    points: list[PointGrade] = Field(default_factory=list)
+    contradictions: list[Contradiction] = Field(default_factory=list)
+    self_check: bool = False
+    """True when the tutor handed the check to the learner instead of grading."""
+
+
 class TurnDone(BaseModel):
     type: Literal["turn_done"] = "turn_done"
     phase: Phase
@@ -94,6 +150,8 @@ class TurnDone(BaseModel):
     prompt_hash: str = ""
     replaced: bool = False
     """True when a guard replaced the model's words with the deterministic template."""
+    prompts_rendered: list[str] = Field(default_factory=list)
+    """The prompt files (e.g. 'ask.md') the model was given in this turn."""
 
 
 class TurnFailed(BaseModel):
@@ -111,6 +169,8 @@ Event = Annotated[
     | ToolResult
     | TextDelta
     | Verdict
+    | ReadingShown
+    | Graded
     | TurnDone
     | TurnFailed,
     Field(discriminator="type"),
