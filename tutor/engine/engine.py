@@ -160,6 +160,9 @@ class Engine:
         self.strict_wording = embedded if strict_wording is None else strict_wording
         self.state = EngineState()
         self._transcript: list[TranscriptEntry] = []
+        # The prompt files rendered in the current turn, so a teacher can see which of
+        # their edits a reply could have been shaped by.
+        self._rendered: list[str] = []
         if record is not None:
             if session_id and record.has_session(session_id):
                 self._session_id = session_id
@@ -769,6 +772,9 @@ class Engine:
     # ------------------------------------------------------------------ model wording
 
     def _messages(self, template: str, values: dict[str, str]) -> list[Message]:
+        for name in ("system.md", f"{template}.md"):
+            if name not in self._rendered:
+                self._rendered.append(name)
         return [
             {
                 "role": "system",
@@ -1029,6 +1035,7 @@ class Engine:
         step_id: str | None = None,
     ) -> TurnDone:
         self._save_state()
+        rendered, self._rendered = self._rendered, []
         return TurnDone(
             phase=phase or self.state.phase,
             text=text,
@@ -1038,6 +1045,7 @@ class Engine:
             model=self.model.name,
             prompt_hash=self.prompts.digest,
             replaced=replaced,
+            prompts_rendered=rendered,
         )
 
     def _log(self, role: str, text: str, phase: Phase, step_id: str | None) -> None:
