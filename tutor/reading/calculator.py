@@ -1,0 +1,472 @@
+"""A learner's question as a complete calculator call, with every argument accounted for.
+
+The operation is chosen from cue words; the arguments come from the vocabulary finders.
+Each argument is stated (with the words it came from) or assumed (with the default
+named). A required argument that is missing, or two GPUs it could mean, becomes a
+clarifying question instead of a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from tutor.mig.catalogue import Gpu, MigError, find_gpu, find_profile
+from tutor.reading import quantities as q
+from tutor.reading import vocabulary as v
+from tutor.reading.types import Argument, ToolCall
+
+_TIMESLICE_CUE = re.compile(
+    r"time[\s-]*slic|timeslic|replica|\bsliced?\b(?!\s+(?:of|into\s+mig))|\b\d+[\s-]*ways?\b|"
+    r"\bsplit\s+\w+\s+ways?\b|\bshared\s+by\b|oversubscri|renamebydefault|rename[\s-]*by[\s-]*"
+    r"default|\.shared\b",
+    re.I,
+)
+_RESOURCE_CUE = re.compile(
+    r"resource\s*name|what\s+(?:resource|do\s+(?:i|pods?|you)\s+request)|request\s+in\s+"
+    r"(?:the|a|my)\s+pod|pods?\s+(?:request|ask\s+for)|nvidia\.com/|resource\s+(?:would|does|do|"
+    r"is)|which\s+resource|extended\s+resource|advertised\s+as|called\s+in\s+kubernetes|"
+    r"what\s+is\s+it\s+called|what'?s\s+it\s+called|name\s+of\s+the\s+resource|resource\s+for",
+    re.I,
+)
+_STRATEGY = re.compile(r"\b(single|mixed|none)\b(?:[\s-]+(?:mig[\s-]+)?strategy)|"
+                       r"strategy\s*(?:is|=|:|of|set\s+to)?\s*(?:the\s+)?(single|mixed|none)\b",
+                       re.I)  # fmt: skip
+_FITS_CUE = re.compile(r"\b(?:does|do|will|would|can|could|is)\b[^?.]{0,60}\b(?:fit|hold|run|"
+                       r"serve|load|enough|big\s+enough|handle|squeeze)\b|\bfits?\s+in(?:to)?\b"
+                       r"|\benough\s+(?:memory|room|space)\b", re.I)  # fmt: skip
+_SEQUENCES_CUE = re.compile(r"how\s+many\s+(?:concurrent\s+|parallel\s+|simultaneous\s+)?"
+                            r"(?:sequences|seqs|requests|users|streams|conversations|prompts|"
+                            r"sessions)|max(?:imum)?\s+(?:batch|concurrency|sequences)|"
+                            r"how\s+(?:big|large)\s+(?:a|of\s+a)\s+batch|max_sequences",
+                            re.I)  # fmt: skip
+_SMALLEST_CUE = re.compile(r"\b(?:smallest|which|what|minimum|min|least|tiniest|cheapest|"
+                           r"best|right|lowest)\b", re.I)  # fmt: skip
+_HOW_MANY = re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\s+of\b|\bhow\s+much\b", re.I)
+_VALID_CUE = re.compile(r"\b(?:valid|possible|allowed|legal|work|coexist|co-exist|together|"
+                        r"combine|combination|can\s+i\s+(?:run|create|have|make|put|use|"
+                        r"combine|fit|get|do|partition|split|carve)|partition(?:ed)?\s+(?:as|"
+                        r"into)|at\s+the\s+same\s+time|side\s+by\s+side|alongside)\b",
+                        re.I)  # fmt: skip
+_ADD_CUE = re.compile(r"\b(?:add|more|another|else|additional|extra|remaining|left|still|"
+                      r"beside|besides|next\s+to|alongside|room\s+for|on\s+top)\b", re.I)  # fmt: skip
+_ALREADY = re.compile(r"\b(?:already|existing|in\s+use|there|taken|occupied|running|"
+                      r"created|placed|sits?|sitting|pinned|reserved)\b", re.I)  # fmt: skip
+_MAX_INSTANCES_CUE = re.compile(
+    r"(?:max(?:imum)?|most|how\s+many|number\s+of|upper\s+limit|limit\s+(?:of|on))\s+"
+    r"(?:number\s+of\s+)?(?:mig\s+)?(?:instances|slices|partitions|gpu\s+instances|mig\s+devices|"
+    r"devices|mig\s+gpus|isolated\s+gpus|separate\s+gpus|tenants|pieces|parts|vgpus)",
+    re.I,
+)
+_PROFILE_LIST_CUE = re.compile(
+    r"(?:what|which|list|show|all|available|supported)\s+(?:the\s+|mig\s+|of\s+the\s+)?"
+    r"(?:mig\s+)?profiles|profiles?\s+(?:does|do|are|is|exist|available|supported)|"
+    r"(?:list|show)\s+(?:me\s+)?(?:the\s+)?(?:mig\s+)?profiles",
+    re.I,
+)
+_LAYOUT_CUE = re.compile(r"\b(?:layouts?|configurations?|configs?|partitionings?|"
+                         r"combinations|ways\s+(?:to|of|can\s+i)\s+(?:partition|split|carve|"
+                         r"slice|divide)|distinct\s+partitions|different\s+partitions|"
+                         r"possible\s+partitions)\b", re.I)  # fmt: skip
+_PACK_CUE = re.compile(r"\b(?:tenants?|workloads?|teams?|jobs?|services?|customers?|apps?|"
+                       r"models?)\b[^?]{0,80}\b(?:gpus?|need|pack|fit|place|how\s+many)\b|"
+                       r"\bpack\b|\bbin[\s-]*pack", re.I)  # fmt: skip
+_CONCEPTUAL = re.compile(
+    r"^\s*(?:why|explain|describe|what\s+(?:does|do|is|are)\s+(?:the\s+)?(?:\"|')?[\w.+\- ]{0,30}"
+    r"(?:\"|')?\s+(?:mean|stand\s+for)|what\s+is\s+(?:the\s+)?(?:difference|point|purpose|"
+    r"meaning)|what'?s\s+the\s+(?:difference|point|meaning)|how\s+does\s+(?:mig|time[\s-]*slicing|"
+    r"mps|the\s+scheduler|it)\s+(?:work|isolate|differ|schedule|compare)|how\s+do\s+(?:i|you)\s+"
+    r"(?:enable|disable|configure|set\s+up|install|turn\s+on|create|delete|destroy|reset|label)|"
+    r"is\s+(?:mig|time[\s-]*slicing|mps)\s+(?:better|worse|safer|faster|slower|secure|isolated)|"
+    r"does\s+(?:mig|time[\s-]*slicing|mps)\s+(?:isolate|give|protect|guarantee|share|work|"
+    r"support|need|require|cost|slow|affect|reduce|add)|should\s+i|when\s+should|"
+    r"how\s+(?:fast|slow|long|quick)|what\s+(?:happens|is\s+mig|is\s+time))",
+    re.I,
+)
+_COUNT_DEFAULT = 1
+
+SMALLEST_NOTE = "the smallest profile that holds it"
+
+
+@dataclass
+class Draft:
+    """A calculator reading being built: the call, its argument notes, what was used."""
+
+    tool: str
+    field: str
+    unit: str = ""
+    arguments: dict[str, Any] = field(default_factory=dict)
+    notes: list[Argument] = field(default_factory=list)
+
+    def stated(self, name: str, value: Any, words: str) -> None:
+        self.arguments[name] = value
+        self.notes = [n for n in self.notes if n.name != name]
+        self.notes.append(Argument(name=name, value=value, source="stated", words=words))
+
+    def assumed(self, name: str, value: Any, why: str, *, in_call: bool = True) -> None:
+        if in_call:
+            self.arguments[name] = value
+        self.notes = [n for n in self.notes if n.name != name]
+        self.notes.append(Argument(name=name, value=value, source="assumed", words=why))
+
+    def call(self) -> ToolCall:
+        return ToolCall(tool=self.tool, arguments=dict(self.arguments), field=self.field,
+                        unit=self.unit)  # fmt: skip
+
+
+@dataclass
+class Outcome:
+    draft: Draft | None = None
+    clarify: str = ""
+    conceptual: bool = False
+
+
+def scan(text: str) -> v.Found:
+    found = v.Found(text)
+    v.find_gpus(found)
+    v.find_models(found)
+    v.find_profiles(found)
+    v.find_dtypes(found)
+    v.find_memory_sizes(found)
+    return found
+
+
+def is_calculatorish(found: v.Found) -> bool:
+    text = found.text
+    has_terms = bool(found.of("gpu") or found.of("family") or found.of("profile")
+                     or found.of("model") or found.of("no_mig"))  # fmt: skip
+    return has_terms or bool(_TIMESLICE_CUE.search(text))
+
+
+def _gpu_options(found: v.Found) -> tuple[list[Gpu], str, bool]:
+    """The GPUs the message could mean, the words, and whether the name was exact."""
+    exact = found.of("gpu")
+    if exact:
+        ids = list(dict.fromkeys(str(m.value) for m in exact))
+        return [find_gpu(i) for i in ids], exact[0].words, True
+    fams = found.of("family")
+    if fams:
+        memory = found.first("memory")
+        cands: list[Gpu] = []
+        for fam in fams:
+            for g in v.resolve_family(tuple(fam.value), int(memory.value) if memory else None):  # type: ignore[arg-type]
+                if g not in cands:
+                    cands.append(g)
+        words = fams[0].words + (f" {memory.words}" if memory else "")
+        return cands, words, False
+    return [], "", False
+
+
+def _profiles_on(g: Gpu, raws: list[str]) -> list[str] | None:
+    out = []
+    for raw in raws:
+        try:
+            out.append(find_profile(g, raw).name)
+        except MigError:
+            return None
+    return out
+
+
+def _choose_gpu(found: v.Found, draft: Draft, profile_raws: list[str]) -> str:
+    """Set draft's gpu; return a clarifying question instead when it cannot be told."""
+    cands, words, exact = _gpu_options(found)
+    no_mig = found.first("no_mig")
+    if not cands:
+        if no_mig is not None:
+            return (f"I have no MIG data for the {no_mig.value}: it does not support MIG. "
+                    "Which MIG GPU do you mean (for example A100-80GB or H100-80GB)?")  # fmt: skip
+        return "Which GPU do you mean (for example A100-80GB, H100-80GB or H200)?"
+    if len(cands) > 1 and profile_raws:
+        with_profiles = [g for g in cands if _profiles_on(g, profile_raws) is not None]
+        if len(with_profiles) == 1:
+            draft.stated("gpu", with_profiles[0].id,
+                         f"{words} (the only one with {', '.join(profile_raws)})")  # fmt: skip
+            return ""
+        if with_profiles:
+            cands = with_profiles
+    if len(cands) > 1:
+        names = [g.id for g in cands]
+        listed = ", ".join(names[:-1]) + " or " + names[-1]
+        return f"Which GPU: {listed}?"
+    draft.stated("gpu", cands[0].id, words)
+    return ""
+
+
+def _profile_names(found: v.Found, gpu: str) -> list[tuple[str, v.Mention]] | str:
+    out: list[tuple[str, v.Mention]] = []
+    for m in found.of("profile"):
+        try:
+            out.append((find_profile(gpu, str(m.value)).name, m))
+        except MigError:
+            g = find_gpu(gpu)
+            names = ", ".join(p.name for p in g.profiles if not p.is_variant)
+            return f"The {g.id} has no {m.words} profile; its profiles are {names}. Which did you mean?"
+    return out
+
+
+_COUNT_BEFORE = re.compile(rf"(?<![\w.])({v.NUMBER})\s*(?:x|×|of|instances?\s+of)?\s*(?:the\s+)?$",
+                           re.I)  # fmt: skip
+_COUNT_AFTER = re.compile(r"^\s*(?:x|×)\s*(\d{1,2})\b|^\s*instances?\s*(?:x|×)\s*(\d{1,2})\b", re.I)
+
+
+def _profile_count(found: v.Found, m: v.Mention) -> tuple[int, str] | None:
+    head = found.text[max(0, m.start - 20) : m.start]
+    before = _COUNT_BEFORE.search(head)
+    if before:
+        start = m.start - len(head) + before.start()
+        if not found.overlaps(start, m.start):
+            n = int(v.number_value(before.group(1)))
+            found.add(v.Mention("count", n, start, m.start, before.group(0).strip()))
+            return n, before.group(0).strip()
+    after = _COUNT_AFTER.search(found.text[m.end : m.end + 16])
+    if after:
+        n = int(after.group(1) or after.group(2))
+        found.add(v.Mention("count", n, m.end, m.end + after.end(), after.group(0).strip()))
+        return n, after.group(0).strip()
+    return None
+
+
+def _range_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    return f"{where}: {first['msg']}"
+
+
+def read_calculator(text: str, found: v.Found) -> Outcome:
+    low = text.lower()
+    if _CONCEPTUAL.search(text) and not _HOW_MANY.search(text):
+        return Outcome(conceptual=True)
+    try:
+        return _read(text, low, found)
+    except v.TooLarge:
+        return Outcome(clarify="That number is far past anything the calculator takes "
+                       "(GPUs up to 100,000, replicas up to 1,000, context up to 10,000,000 "
+                       "tokens). What did you mean?")  # fmt: skip
+
+
+def _read(text: str, low: str, found: v.Found) -> Outcome:
+    if _TIMESLICE_CUE.search(text) and not found.of("model"):
+        return _timeslice(text, found)
+    if found.of("model") or re.search(r"\b\d+(?:\.\d+)?\s*b(?:illion)?\s+(?:param|model)", low):
+        return _fit(text, found)
+    profile_raws = [str(m.value) for m in found.of("profile")]
+    if _PACK_CUE.search(text) and q.find_tenant_sizes(found) and not found.of("model"):
+        return _pack(text, found)
+    if profile_raws and _RESOURCE_CUE.search(text):
+        return _resource(text, found, profile_raws)
+    if not profile_raws and _PROFILE_LIST_CUE.search(text):
+        return _gpu_only(found, "mig_profiles", "profiles", "profiles")
+    if not profile_raws and _LAYOUT_CUE.search(text) and _HOW_MANY.search(text):
+        return _gpu_only(found, "mig_enumerate", "layouts", "layouts")
+    if not profile_raws and _MAX_INSTANCES_CUE.search(text):
+        return _gpu_only(found, "mig_profiles", "max_instances", "instances")
+    if profile_raws:
+        return _placement(text, found, profile_raws)
+    return Outcome()
+
+
+def _gpu_only(found: v.Found, tool: str, fld: str, unit: str) -> Outcome:
+    draft = Draft(tool=tool, field=fld, unit=unit)
+    ask = _choose_gpu(found, draft, [])
+    return Outcome(clarify=ask) if ask else Outcome(draft=draft)
+
+
+def _placement(text: str, found: v.Found, profile_raws: list[str]) -> Outcome:
+    q.find_slots(found)
+    how_many = bool(_HOW_MANY.search(text))
+    draft = Draft(tool="mig_capacity", field="count", unit="instances")
+    ask = _choose_gpu(found, draft, profile_raws)
+    if ask:
+        return Outcome(clarify=ask)
+    gpu = draft.arguments["gpu"]
+    named = _profile_names(found, gpu)
+    if isinstance(named, str):
+        return Outcome(clarify=named)
+    slots = found.of("slot")
+    # The profile asked about is the one after "how many"; the others are already there.
+    target: tuple[str, v.Mention] | None = None
+    if how_many:
+        hm = _HOW_MANY.search(text)
+        assert hm is not None
+        after = [p for p in named if p[1].start >= hm.start()]
+        target = after[0] if after else named[-1]
+    pinned: list[dict[str, Any]] = []
+    existing: list[str] = []
+    listed: list[str] = []
+    for name, mention in named:
+        if target is not None and mention is target[1]:
+            continue
+        slot = next((s for s in slots if 0 <= s.start - mention.end <= 40
+                     or 0 <= mention.start - s.end <= 12), None)  # fmt: skip
+        count = _profile_count(found, mention)
+        n = count[0] if count else 1
+        if slot is not None:
+            pinned.append({"profile": name, "slot": int(slot.value)})  # type: ignore[call-overload]
+        else:
+            listed.extend([name] * n)
+    if target is not None:
+        draft.stated("profile", target[0], target[1].words)
+        if pinned:
+            draft.stated("pinned", pinned, ", ".join(f"{p['profile']} at slot {p['slot']}"
+                                                     for p in pinned))  # fmt: skip
+        if listed:
+            existing = listed
+            draft.stated("existing", existing, ", ".join(existing) + " already there")
+        if not pinned and not existing:
+            draft.assumed("existing", [], "an empty GPU: you didn't name instances already there",
+                          in_call=False)  # fmt: skip
+        return _validated(draft)
+    # No "how many": a set of profiles to check together.
+    draft = Draft(tool="mig_check", field="valid", arguments={"gpu": gpu},
+                  notes=[n for n in draft.notes if n.name == "gpu"])  # fmt: skip
+    if not listed and not pinned:
+        return Outcome()
+    if (
+        not _VALID_CUE.search(text)
+        and len(listed) + len(pinned) < 2
+        and not re.search(r"\b(fit|fits)\b", text, re.I)
+    ):
+        return Outcome()
+    if listed:
+        draft.stated("profiles", listed, " + ".join(listed))
+    if pinned:
+        draft.stated("pinned", pinned, ", ".join(f"{p['profile']} at slot {p['slot']}"
+                                                 for p in pinned))  # fmt: skip
+    return _validated(draft)
+
+
+def _resource(text: str, found: v.Found, profile_raws: list[str]) -> Outcome:
+    draft = Draft(tool="mig_resource", field="resource")
+    ask = _choose_gpu(found, draft, profile_raws)
+    if ask:
+        return Outcome(clarify=ask)
+    named = _profile_names(found, draft.arguments["gpu"])
+    if isinstance(named, str):
+        return Outcome(clarify=named)
+    draft.stated("profile", named[0][0], named[0][1].words)
+    m = _STRATEGY.search(text)
+    if m:
+        draft.stated("strategy", (m.group(1) or m.group(2)).lower(), m.group(0))
+        found.add(v.Mention("strategy", m.group(0), m.start(), m.end(), m.group(0)))
+    else:
+        draft.assumed("strategy", "mixed", "the mixed strategy: you didn't say which")
+    return _validated(draft)
+
+
+def _timeslice(text: str, found: v.Found) -> Outcome:
+    q.find_gpu_counts(found)
+    for gm in found.of("gpu") + found.of("family") + found.of("no_mig"):
+        before = q.gpu_count_before(found, gm)
+        if before is not None:
+            found.add(before)
+    q.find_replicas(found)
+    draft = Draft(tool="mig_timeslice", field="count", unit="logical GPUs")
+    if _RESOURCE_CUE.search(text) and not _HOW_MANY.search(text):
+        draft.field, draft.unit = "resource", ""
+    counts = found.of("gpu_count")
+    replicas = found.of("replicas")
+    if not replicas:
+        return Outcome(clarify="How many replicas per GPU does the time-slicing config set?")
+    draft.stated("replicas", int(replicas[0].value), replicas[0].words)  # type: ignore[call-overload]
+    if counts:
+        draft.stated("gpus", int(counts[0].value), counts[0].words)  # type: ignore[call-overload]
+    else:
+        gpu_named = found.of("gpu") + found.of("family") + found.of("no_mig")
+        if gpu_named and re.search(r"\b(?:a|an|one|single|the)\s+(?:nvidia\s+)?$",
+                                   text[max(0, gpu_named[0].start - 12) : gpu_named[0].start],
+                                   re.I):  # fmt: skip
+            draft.stated("gpus", 1, text[max(0, gpu_named[0].start - 3) : gpu_named[0].end])
+        else:
+            draft.assumed("gpus", 1, "1 GPU: you didn't say how many")
+    rename = re.search(r"(without|no|not?\s+using|disabled?|false)\W+(?:\w+\W+)?rename|"
+                       r"rename[\s-]*by[\s-]*default|renamebydefault|\.shared\b", text, re.I)  # fmt: skip
+    if rename:
+        value = not bool(rename.group(1)) and not re.search(
+            r"renamebydefault\s*[:=]\s*false|rename[\s-]*by[\s-]*default\s*(?:is\s+)?(?:off|false)",
+            text, re.I)  # fmt: skip
+        draft.stated("rename_by_default", value, rename.group(0))
+        found.add(v.Mention("rename", value, rename.start(), rename.end(), rename.group(0)))
+    else:
+        draft.assumed("rename_by_default", False, "renameByDefault off, the plugin's default")
+    return _validated(draft)
+
+
+def _fit(text: str, found: v.Found) -> Outcome:
+    q.find_context(found, fit_like=True)
+    q.find_batch(found)
+    draft = Draft(tool="mig_fit", field="profile", unit="")
+    profile_raws = [str(m.value) for m in found.of("profile")]
+    ask = _choose_gpu(found, draft, profile_raws)
+    if ask:
+        return Outcome(clarify=ask)
+    model = found.first("model")
+    if model is None:
+        return Outcome(clarify="Which model: one of Llama-3.1-8B, Llama-3.1-70B, Qwen2.5-7B, "
+                       "Qwen2.5-32B, Qwen3-8B, Qwen3-32B, or its params, layers, KV heads and "
+                       "head_dim?")  # fmt: skip
+    draft.stated("model", model.value, model.words)
+    named = _profile_names(found, draft.arguments["gpu"])
+    if isinstance(named, str):
+        return Outcome(clarify=named)
+    if named:
+        draft.stated("profile", named[0][0], named[0][1].words)
+    if _SEQUENCES_CUE.search(text):
+        draft.field, draft.unit = "max_sequences", "sequences"
+    elif named and (_FITS_CUE.search(text) or not _SMALLEST_CUE.search(text)):
+        draft.field = "fits"
+    weights = found.first("weights_dtype")
+    if weights:
+        draft.stated("weights_dtype", weights.value, weights.words)
+    else:
+        draft.assumed("weights_dtype", "bf16", "bf16 weights: you didn't say", in_call=False)
+    kv = found.first("kv_dtype")
+    if kv:
+        draft.stated("kv_dtype", kv.value, kv.words)
+    else:
+        draft.assumed("kv_dtype", "bf16", "bf16 KV cache: you didn't say", in_call=False)
+    context = found.first("context")
+    if context:
+        draft.stated("context", int(float(context.value)), context.words)  # type: ignore[arg-type]
+    else:
+        draft.assumed("context", 4096, "4,096 tokens: you didn't say", in_call=False)
+    if draft.field != "max_sequences":
+        batch = found.first("batch")
+        if batch:
+            draft.stated("batch", int(float(batch.value)), batch.words)  # type: ignore[arg-type]
+        else:
+            draft.assumed("batch", 1, "one sequence: you didn't say", in_call=False)
+    return _validated(draft)
+
+
+def _pack(text: str, found: v.Found) -> Outcome:
+    draft = Draft(tool="mig_pack", field="gpus_needed", unit="GPUs")
+    ask = _choose_gpu(found, draft, [])
+    if ask:
+        return Outcome(clarify=ask)
+    sizes = q.find_tenant_sizes(found)
+    tenants = []
+    words = []
+    for i, m in enumerate(sizes, 1):
+        size, unit = m.value  # type: ignore[misc]
+        tenants.append({"name": f"tenant-{i}", "memory_gib": float(size)})
+        words.append(m.words)
+        found.add(v.Mention("tenant_size", size, m.start, m.end, m.words))
+    draft.stated("tenants", tenants, ", ".join(dict.fromkeys(words)))
+    if any(str(m.value[1]) == "gb" for m in sizes):  # type: ignore[index]
+        draft.assumed("memory unit", "GiB", "GB read as GiB (2^30 bytes)", in_call=False)
+    return _validated(draft)
+
+
+def _validated(draft: Draft) -> Outcome:
+    from tutor.mig.tools import TOOLS
+
+    tool = TOOLS.get(draft.tool)
+    if tool is not None:
+        try:
+            tool.args_model.model_validate(draft.arguments)
+        except ValidationError as exc:
+            return Outcome(clarify=f"I can't compute that: {_range_error(exc)}. What did you mean?")
+    return Outcome(draft=draft)

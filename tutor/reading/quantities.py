@@ -1,0 +1,187 @@
+"""Counts and sizes in a learner's words: context, batch, GPUs, replicas, slots, tenants.
+
+Each finder claims the span of the words it used, so a number is read once and a number
+nobody claimed can be named back to the learner as not used. Linear-time patterns only.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tutor.reading.vocabulary import NUMBER, Found, Mention, TooLarge, number_value
+
+_K = r"(?:\s*(k|m)\b)?"
+
+_CONTEXT = [
+    # "32k context", "32K tokens", "a 128k context window", "8192-token context"
+    re.compile(
+        rf"(?<![\w.])({NUMBER}){_K}[\s-]*(?:tokens?\s*(?:of\s+)?)?"
+        r"(?:context(?:\s+(?:window|length))?|ctx|tokens?|token\s+context|seq(?:uence)?"
+        r"\s+len(?:gth)?|prompt)",
+        re.I,
+    ),  # fmt: skip
+    # "context of 32k", "context length 32,768", "with a context window of 8k tokens"
+    re.compile(
+        rf"(?:context|ctx|seq(?:uence)?\s+len(?:gth)?)(?:\s+(?:window|length|size))?"
+        rf"\s*(?:of|=|:|is|at)?\s*({NUMBER}){_K}(?:\s*tokens?)?",
+        re.I,
+    ),  # fmt: skip
+]
+_BARE_K = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(k)\b(?!\s*(?:users|requests|gpus?))", re.I)
+_BATCH = [
+    re.compile(
+        rf"(?<![\w.])({NUMBER})\s*(?:concurrent\s+|simultaneous\s+|parallel\s+)?"
+        r"(?:users|requests|sequences|seqs|streams|clients|sessions|prompts|"
+        r"conversations|chats)\b",
+        re.I,
+    ),  # fmt: skip
+    re.compile(rf"batch(?:\s+size)?\s*(?:of|=|:|is)?\s*({NUMBER})\b", re.I),
+    re.compile(rf"(?<![\w.])({NUMBER})\s*(?:at\s+once|concurrently|in\s+parallel)", re.I),
+]
+_NODES = re.compile(
+    rf"(?<![\w.])({NUMBER})\s*(?:nodes?|servers?|machines?|hosts?|boxes)\s*"
+    rf"(?:with|of|each\s+with|x|×|,\s*each\s+with|having)?\s*({NUMBER})\s*(?:x\s*)?"
+    r"(?:[a-z0-9-]+\s+)?(?:gpus?\b|[a-z]+\d+[a-z0-9-]*)",
+    re.I,
+)
+_GPU_COUNT = re.compile(
+    rf"(?<![\w.])({NUMBER})\s*(?:x\s*|×\s*)?(?:physical\s+|nvidia\s+|whole\s+)?(?:gpus?|cards?)\b",
+    re.I,
+)
+_REPLICAS = [
+    re.compile(rf"(?<![\w.])({NUMBER})\s*(?:time[\s-]*slic(?:ing|ed)\s+)?replicas?\b", re.I),
+    re.compile(
+        rf"replicas?\s*(?:of|=|:|to|set\s+to|per\s+gpu\s*(?:of|=|:)?)?\s*({NUMBER})\b", re.I
+    ),
+    re.compile(
+        rf"(?:slic(?:ed|e|ing)|split|shared|divided|cut)\s+(?:it\s+|them\s+|each\s+)?"
+        rf"(?:in\s*to\s+|into\s+|in\s+)?({NUMBER})\s*(?:ways?|replicas?|slices?|pieces?|"
+        r"parts?)?\b",
+        re.I,
+    ),  # fmt: skip
+    re.compile(rf"(?<![\w.])({NUMBER})[\s-]*ways?\b", re.I),
+    re.compile(r"(?<![\w.])(?:x|×)\s*(\d+)\b", re.I),
+    re.compile(
+        rf"(?:shared\s+by|between|among)\s+({NUMBER})\s*(?:pods?|tenants?|users|"
+        r"workloads?|teams?|containers?)\b",
+        re.I,
+    ),  # fmt: skip
+]
+_SLOT = re.compile(
+    r"(?:(?:at|in|on|from)\s+)?(?:start(?:ing)?\s+)?(?:slot|position|index|offset)\s*"
+    r"(?:#|no\.?|number)?\s*(\d{1,2})\b|(?:start(?:ing|s)?|placed|sits?|sitting)\s+(?:at|in|on|from)\s+"
+    r"(?:slot\s*)?(\d{1,2})\b|@\s*(\d{1,2})\b",
+    re.I,
+)
+_TENANT_SIZE = re.compile(rf"(?<![\w.])({NUMBER})\s*(gib|gb|g)\b", re.I)
+
+
+def _value(token: str, scale: str | None = None, *, k: int = 1024) -> float:
+    value = number_value(token)
+    if scale and scale.lower() == "k":
+        value *= k
+    elif scale and scale.lower() == "m":
+        value *= k * k
+    return value
+
+
+def _claim(found: Found, kind: str, value: object, m: re.Match[str]) -> bool:
+    return found.add(Mention(kind, value, m.start(), m.end(), m.group(0).strip()))
+
+
+def find_context(found: Found, fit_like: bool) -> None:
+    for pattern in _CONTEXT:
+        for m in pattern.finditer(found.text):
+            _claim(found, "context", _value(m.group(1), m.group(2)), m)
+    if fit_like and not found.of("context"):
+        # In a fit question, "32k" on its own is a context length.
+        for m in _BARE_K.finditer(found.text):
+            _claim(found, "context", _value(m.group(1), m.group(2)), m)
+
+
+def find_batch(found: Found) -> None:
+    for pattern in _BATCH:
+        for m in pattern.finditer(found.text):
+            _claim(found, "batch", number_value(m.group(1)), m)
+
+
+def find_gpu_counts(found: Found) -> None:
+    for m in _NODES.finditer(found.text):
+        total = number_value(m.group(1)) * number_value(m.group(2))
+        # The span stops at the second count: the GPU name after it is its own mention.
+        found.add(Mention("gpu_count", total, m.start(), m.end(2), m.group(0).strip()))
+    for m in _GPU_COUNT.finditer(found.text):
+        _claim(found, "gpu_count", number_value(m.group(1)), m)
+
+
+def gpu_count_before(found: Found, mention: Mention) -> Mention | None:
+    """'4 A30s', '4x H100', 'eight H100 GPUs': a count written just before a GPU name."""
+    head = found.text[max(0, mention.start - 24) : mention.start]
+    m = re.search(rf"(?<![\w.])({NUMBER})\s*(?:x|×)?\s*(?:nvidia\s+)?$", head, re.I)
+    if m is None:
+        return None
+    start = mention.start - len(head) + m.start()
+    end = start + len(m.group(0).rstrip())
+    if found.overlaps(start, end):
+        return None
+    tail = re.match(r"\s*(?:gpus?|cards?)?", found.text[mention.end : mention.end + 8], re.I)
+    words = found.text[start : mention.end + (tail.end() if tail else 0)].strip()
+    return Mention("gpu_count", number_value(m.group(1)), start, end, words)
+
+
+def find_replicas(found: Found) -> None:
+    for pattern in _REPLICAS:
+        for m in pattern.finditer(found.text):
+            _claim(found, "replicas", number_value(m.group(1)), m)
+
+
+def find_slots(found: Found) -> None:
+    for m in _SLOT.finditer(found.text):
+        raw = next(g for g in m.groups() if g)
+        _claim(found, "slot", int(raw), m)
+
+
+def find_tenant_sizes(found: Found) -> list[Mention]:
+    """Memory sizes for tenants; also "3 tenants of 10 GiB each" as three of 10."""
+    sizes: list[Mention] = []
+    text = found.text
+    each = re.search(
+        rf"(?<![\w.])({NUMBER})\s*(?:tenants?|workloads?|teams?|models?|jobs?|pods?|services?)"
+        rf"[^.?!]{{0,40}}?({NUMBER})\s*(gib|gb|g)\b(?:\s*each)?",
+        text,
+        re.I,
+    )
+    if each is not None:
+        count = int(number_value(each.group(1)))
+        size = number_value(each.group(2))
+        if 1 <= count <= 64:
+            return [Mention("tenant", (size, each.group(3).lower()), each.start(), each.end(),
+                            each.group(0))] * count  # fmt: skip
+    for m in _TENANT_SIZE.finditer(text):
+        if found.covered(m.start(), m.end()) and not any(
+            x.kind == "memory" and x.start == m.start() for x in found.mentions
+        ):
+            continue
+        sizes.append(Mention("tenant", (number_value(m.group(1)), m.group(2).lower()), m.start(),
+                             m.end(), m.group(0)))  # fmt: skip
+    return sizes
+
+
+_FREE_NUMBER = re.compile(rf"(?<![\w.]){NUMBER}(?![\w.]|\.\d)", re.I)
+_ANY_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def free_numbers(found: Found) -> list[str]:
+    """Numbers in the message that no finder claimed (and that are not inside a name)."""
+    out: list[str] = []
+    for m in _ANY_DIGITS.finditer(found.text):
+        if not found.overlaps(m.start(), m.end()):
+            out.append(m.group(0))
+    return out
+
+
+def checked_number(token: str) -> float:
+    try:
+        return number_value(token)
+    except (TooLarge, ValueError) as exc:
+        raise TooLarge(str(exc)) from exc
