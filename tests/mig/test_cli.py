@@ -59,9 +59,23 @@ def test_check_and_pins() -> None:
 
 
 def test_check_unknown_placements() -> None:
-    data = run_json("check", "B200", "1g.23gb", "1g.23gb")
+    data = run_json("check", "B200", "1g.23gb", "2g.45gb")
     assert data["valid"] is None
     assert data["reason"].startswith("unknown: placements for B200")
+
+
+def test_check_homogeneous_on_unverified_gpu_states_its_basis() -> None:
+    data = run_json("check", "B200", "1g.23gb", "1g.23gb")
+    assert data["valid"] is True
+    assert data["decided_by"] == "instance-count"
+    assert data["basis"] == (
+        "valid: NVIDIA's table allows 7 instances of 1g.23gb; start slots not needed"
+    )
+    res = runner.invoke(app, ["check", "B200", *["1g.23gb"] * 7])
+    assert res.exit_code == 0
+    assert "valid: NVIDIA's table allows 7 instances of 1g.23gb" in res.stdout
+    too_many = run_json("check", "B200", *["1g.23gb"] * 8)
+    assert too_many["valid"] is False
 
 
 def test_capacity() -> None:

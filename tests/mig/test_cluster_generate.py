@@ -109,8 +109,14 @@ def test_import_nvidia_smi(fixtures: Path) -> None:
 def test_import_lgip_without_lgipp_is_unknown(fixtures: Path) -> None:
     g = gpu_from_smi((fixtures / "h100-nvl-lgip.txt").read_text())
     assert "H100-94GB" in g.id
-    res = check(g, ["1g.12gb", "1g.12gb"])
+    res = check(g, ["2g.24gb", "1g.12gb"])
     assert res.valid is None
+    # One profile within the -lgip "Instances Total" needs no start slots.
+    same = check(g, ["1g.12gb", "1g.12gb"])
+    assert same.valid is True
+    assert same.basis == (
+        "valid: your nvidia-smi -lgip output allows 7 instances of 1g.12gb; start slots not needed"
+    )
 
 
 def test_parsers_refuse_garbage() -> None:
@@ -130,5 +136,9 @@ def test_mig_parted_config() -> None:
     assert doc["mig-configs"]["all-disabled"][0]["mig-enabled"] is False
     with pytest.raises(MigError, match="not valid"):
         mig_parted_config("H100 NVL", ["7g", "1g.12gb"])
-    warn = mig_parted_config("H200", ["3g.71gb", "3g.71gb"])
+    warn = mig_parted_config("H200", ["3g.71gb", "1g.18gb", "1g.18gb"])
     assert "WARNING unknown" in warn
+    same = mig_parted_config("H200", ["3g.71gb", "3g.71gb"])
+    assert "# valid: NVIDIA's table allows 2 instances of 3g.71gb" in same
+    with pytest.raises(MigError, match="not a valid Kubernetes label value"):
+        mig_parted_config("H200", ["3g.71gb"], name="all-3g.71gb+me")

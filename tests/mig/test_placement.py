@@ -124,19 +124,57 @@ def test_slot_seven_unusable_by_1g() -> None:
     assert "slot 7" in (res.reason or "")
 
 
+def _smallest_mix(g: Gpu) -> tuple[str, str]:
+    """Two different profiles that the instance counts and slice totals allow together."""
+    names = [p.name for p in g.profiles if not p.media_extensions]
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            if check(g, [a, b]).valid is not False:
+                return a, b
+    raise AssertionError(f"{g.id}: no two profiles may share the GPU")
+
+
 @pytest.mark.parametrize("gpu", UNKNOWN)
-def test_unverified_placements_answer_unknown(gpu: str) -> None:
+def test_unverified_placements_answer_unknown_for_mixed_layouts(gpu: str) -> None:
     g = find_gpu(gpu)
-    p = next(p for p in g.profiles if not p.media_extensions)
-    res = check(g, [p.name, p.name]) if (p.max_instances or 2) >= 2 else check(g, [p.name])
+    a, b = _smallest_mix(g)
+    res = check(g, [a, b])
     assert res.valid is None
     assert res.reason is not None
     assert res.reason.startswith(f"unknown: placements for {g.id} are not verified")
-    cap = capacity(g, p.name)
+    cap = capacity(g, a, existing=[b])
     assert cap.count is None
     assert cap.reason is not None and cap.reason.startswith("unknown:")
     with pytest.raises(PlacementsUnknown):
         enumerate_partitions(g)
+
+
+HOMOGENEOUS = [
+    (g.id, p.name, p.max_instances)
+    for g in catalogue().gpus
+    for p in g.profiles
+    if p.max_instances is not None
+]
+
+
+@pytest.mark.parametrize(("gpu", "profile", "count"), HOMOGENEOUS)
+def test_one_profile_layouts_follow_the_instance_count(gpu: str, profile: str, count: int) -> None:
+    g = find_gpu(gpu)
+    full = check(g, [profile] * count)
+    assert full.valid is True, full.reason
+    over = check(g, [profile] * (count + 1))
+    assert over.valid is False
+    if not g.placements_known:
+        assert full.decided_by == "instance-count"
+        plural = "s" if count > 1 else ""
+        assert full.basis.endswith(
+            f"allows {count} instance{plural} of {profile}; start slots not needed"
+        )
+        cap = capacity(g, profile)
+        assert cap.count == count
+        assert cap.decided_by == "instance-count"
+        # A pinned instance needs its start slot, which is not verified here.
+        assert check(g, [profile] * (count - 1), [(profile, 0)]).valid is None
 
 
 def test_unverified_gpu_still_refutes_by_instance_limits() -> None:
@@ -150,7 +188,10 @@ def test_inferred_geometry_is_labelled() -> None:
     assert res.valid is True
     assert res.inferred is True
     assert "INFERRED" in res.basis
-    assert check("H200", ["3g.71gb", "3g.71gb"]).valid is None
+    mixed = ["3g.71gb", "2g.35gb", "1g.18gb", "1g.18gb"]
+    assert check("H200", mixed).valid is None
+    inferred = check("H200", mixed, allow_inferred=True)
+    assert inferred.valid is True and inferred.inferred is True
 
 
 def test_enumeration_examples() -> None:

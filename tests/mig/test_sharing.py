@@ -31,7 +31,7 @@ def test_mixed_strategy_names() -> None:
     assert mixed_resource("1g.10gb+me") == "nvidia.com/mig-1g.10gb.me"
     res = resource_name("A100-80GB", "1g10gb+me", "mixed")
     assert res.resource == "nvidia.com/mig-1g.10gb.me"
-    assert res.mig_config_label == "nvidia.com/mig.config=all-1g.10gb+me"
+    assert res.mig_config_label == "nvidia.com/mig.config=all-1g.10gb.me"
 
 
 def test_single_strategy() -> None:

@@ -5,6 +5,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tutor.mig.catalogue import find_profile
 from tutor.mig.diagram import render, segments
 from tutor.mig.placement import check
 from tutor.mig.tools import TOOLS, dispatch, openai_tools
@@ -60,10 +61,14 @@ def test_dispatch_errors_are_plain() -> None:
 
 
 def test_dispatch_unknown_is_an_answer_not_an_error() -> None:
-    out = dispatch("mig_capacity", {"gpu": "B200", "profile": "1g.23gb"})
+    out = dispatch("mig_capacity", {"gpu": "B200", "profile": "1g.23gb", "existing": ["2g.45gb"]})
     assert out.ok and out.result is not None
     assert out.result["count"] is None
     assert out.result["reason"].startswith("unknown: placements for B200")
+    alone = dispatch("mig_capacity", {"gpu": "B200", "profile": "1g.23gb"})
+    assert alone.ok and alone.result is not None
+    assert alone.result["count"] == find_profile("B200", "1g.23gb").max_instances
+    assert alone.result["decided_by"] == "instance-count"
 
 
 def test_every_tool_runs() -> None:

@@ -172,11 +172,15 @@ def check_cmd(
         print_json(_check_json(res))
         return
     con = _console()
+    if res.decided_by == "instance-count":
+        # The basis sentence already says "valid: ..." and why no slots are shown.
+        con.print(f"{res.gpu}: {res.basis}", markup=False)
+        return
     verdict = {True: "valid", False: "invalid", None: "unknown"}[res.valid]
-    con.print(f"{res.gpu}: {verdict}" + (f" - {res.reason}" if res.reason else ""))
-    if res.valid:
+    con.print(f"{res.gpu}: {verdict}" + (f" - {res.reason}" if res.reason else ""), markup=False)
+    if res.valid and (res.placements or not profiles):
         con.print(render(res.gpu, res.placements), markup=False)
-    con.print(f"placements: {res.basis}")
+    con.print(f"placements: {res.basis}", markup=False)
 
 
 @app.command("capacity")
@@ -203,9 +207,11 @@ def capacity_cmd(
     if res.count is None:
         con.print(f"{res.gpu} {res.profile}: {res.reason}")
         return
-    con.print(f"{res.gpu}: {res.count} more x {res.profile} fit")
+    con.print(f"{res.gpu}: {res.count} more x {res.profile} fit", markup=False)
     if res.limit:
-        con.print(f"why not more: {res.limit}")
+        con.print(f"why not more: {res.limit}", markup=False)
+    if res.decided_by == "instance-count":
+        con.print(res.basis, markup=False)
     if res.placements:
         con.print(render(res.gpu, res.placements), markup=False)
 
@@ -313,6 +319,11 @@ def diagram_cmd(
     res = _run(lambda: check(gpu, profiles or [], pins, allow_inferred=inferred))
     if not res.valid:
         fail(res.reason or "not a valid layout")
+    if res.decided_by == "instance-count":
+        fail(
+            f"{res.basis}, but nothing to draw: placements for {res.gpu} are not verified "
+            "(--inferred uses a sibling GPU's start slots where the catalogue has them)"
+        )
     typer.echo(_run(lambda: render(res.gpu, res.placements)))
 
 

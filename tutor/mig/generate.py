@@ -13,7 +13,7 @@ import yaml
 
 from tutor.mig.catalogue import Gpu, MigError, find_gpu, find_profile
 from tutor.mig.placement import check
-from tutor.mig.sharing import MIG_CONFIG_LABEL, timeslice
+from tutor.mig.sharing import mig_config_label, timeslice
 
 
 class _Literal(str):
@@ -47,9 +47,11 @@ def mig_parted_config(
     if res.valid is False:
         raise MigError(f"layout is not valid on {g.id}: {res.reason}")
     header = f"# mig-parted config for {g.id}; apply with: kubectl label node <node> "
-    header += f"{MIG_CONFIG_LABEL}={name} --overwrite\n"
+    header += f"{mig_config_label(name)} --overwrite\n"
     if res.valid is None:
         header += f"# WARNING {res.reason}\n"
+    elif res.decided_by == "instance-count":
+        header += f"# {res.basis}\n"
     else:
         order = ", ".join(f"{p.profile}@{p.start}" for p in res.placements)
         header += f"# one valid placement: {order}\n"

@@ -14,7 +14,7 @@ import itertools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,6 +48,11 @@ class CheckResult(BaseModel):
     reason: str | None = None
     basis: str = ""
     inferred: bool = False
+    decided_by: Literal["placements", "instance-count", "rules"] = Field(
+        default="placements",
+        description="placements: start slots solved; instance-count: a one-profile layout "
+        "within the profile's instance count (no start slots needed); rules: counts alone",
+    )
 
 
 class CapacityResult(BaseModel):
@@ -60,6 +65,7 @@ class CapacityResult(BaseModel):
     upper_bound: int | None = Field(default=None, description="bound from instance limits alone")
     basis: str = ""
     inferred: bool = False
+    decided_by: Literal["placements", "instance-count", "rules"] = "placements"
 
 
 class PlacementsUnknown(MigError):
@@ -230,6 +236,39 @@ def _count_rules(
     return None, unknown
 
 
+def count_source(gpu: Gpu, p: Profile) -> str:
+    """Where a profile's instance count was read, in words: NVIDIA's table or mig-parted."""
+    from tutor.mig.catalogue import catalogue
+
+    if gpu.id.startswith("imported-"):
+        return "your nvidia-smi -lgip output"
+    texts = [catalogue().sources[k].text for k in p.sources if k in catalogue().sources]
+    if any("mig-user-guide" in t or "supported-mig-profiles" in t for t in texts):
+        return "NVIDIA's table"
+    if any("mig-parted" in t and "config" in t for t in texts):
+        return "NVIDIA's mig-parted config"
+    return "the catalogue"
+
+
+def homogeneous_basis(gpu: Gpu, profiles: list[Profile], *, pinned: bool) -> str | None:
+    """The basis for a layout made of one profile only, within its instance count.
+
+    NVIDIA's 'Number of Instances Available' is how many instances of that one profile a
+    GPU holds at once, so such a layout is valid whatever the start slots; only mixed
+    layouts, or instances pinned to slots, need the slots themselves.
+    """
+    if pinned or not profiles or len({p.name for p in profiles}) != 1:
+        return None
+    p = profiles[0]
+    if p.max_instances is None or len(profiles) > p.max_instances:
+        return None
+    n = p.max_instances
+    return (
+        f"valid: {count_source(gpu, p)} allows {n} instance{'s' if n != 1 else ''} of "
+        f"{p.name}; start slots not needed"
+    )
+
+
 def check(
     gpu: GpuRef,
     profiles: Iterable[str] = (),
@@ -251,10 +290,20 @@ def check(
     basis = g.basis_text(inferred=geo is not None and geo.inferred)
     inferred = geo is not None and geo.inferred
     if violation:
-        return CheckResult(gpu=g.id, valid=False, reason=violation, basis=basis, inferred=inferred)
+        return CheckResult(
+            gpu=g.id,
+            valid=False,
+            reason=violation,
+            basis=basis,
+            inferred=inferred,
+            decided_by="rules" if geo is None else "placements",
+        )
     if not everything:
         return CheckResult(gpu=g.id, valid=True, basis=basis, inferred=inferred)
     if geo is None or depends_on_unknown:
+        homogeneous = homogeneous_basis(g, everything, pinned=bool(pins))
+        if homogeneous is not None:
+            return CheckResult(gpu=g.id, valid=True, basis=homogeneous, decided_by="instance-count")
         return CheckResult(gpu=g.id, valid=None, reason=unknown_message(g), basis=basis)
 
     mask = 0
@@ -408,6 +457,9 @@ def capacity(
     else:
         nxt = check(g, have + [p.name] * (best + 1), pins, allow_inferred=allow_inferred)
         limit = nxt.reason
+    if best_result.decided_by == "instance-count":
+        common["basis"] = best_result.basis
+        common["decided_by"] = "instance-count"
     return CapacityResult(
         **common,
         count=best,

@@ -7,6 +7,7 @@ each answer carries the source keys it rests on.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -102,7 +103,31 @@ def mixed_resource(profile_name: str) -> str:
     return "nvidia.com/mig-" + profile_name.replace("+", ".")
 
 
+# Kubernetes label values: at most 63 characters, alphanumeric at both ends, and only
+# '-', '_' and '.' between (k8s.io/apimachinery validation.IsValidLabelValue).
+LABEL_VALUE = re.compile(r"^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+
+
+def mig_config_name(profile_name: str) -> str:
+    """The mig-parted config that fills every GPU with one profile, spelled as NVIDIA does.
+
+    mig-parted's shipped config writes '+' as '.' (1g.10gb+me -> all-1g.10gb.me,
+    1g.24gb+me.all -> all-1g.24gb.me.all) and keeps '-' (1g.24gb-me -> all-1g.24gb-me),
+    because '+' is not allowed in a Kubernetes label value.
+    """
+    return "all-" + profile_name.replace("+", ".")
+
+
+def is_label_value(text: str) -> bool:
+    return bool(LABEL_VALUE.fullmatch(text))
+
+
 def mig_config_label(config: str) -> str:
+    if not is_label_value(config):
+        raise MigError(
+            f"{config!r} is not a valid Kubernetes label value (at most 63 letters, digits, "
+            "'-', '_' or '.', starting and ending with a letter or digit)"
+        )
     return f"{MIG_CONFIG_LABEL}={config}"
 
 
@@ -112,7 +137,7 @@ def resource_name(gpu: Gpu | str, profile: str, strategy: str = "mixed") -> Reso
     p = find_profile(g, profile)
     if strategy not in ("none", "single", "mixed"):
         raise MigError(f"strategy must be none, single or mixed, got {strategy!r}")
-    config = f"all-{p.name}"
+    config = mig_config_name(p.name)
     if strategy == "mixed":
         resource = mixed_resource(p.name)
         labels = [f"{resource}.count=<instances on the node>"]
@@ -127,8 +152,7 @@ def resource_name(gpu: Gpu | str, profile: str, strategy: str = "mixed") -> Reso
             "nvidia.com/gpu.count=<number of MIG devices on the node>",
         ]
         constraints = [
-            "every MIG device on the node must be the same type, so use an all-"
-            f"{p.name}-style layout",
+            f"every MIG device on the node must be the same type, so use a layout like {config}",
             "all GPUs on the node must have the same MIG mode",
         ]
     else:
