@@ -60,7 +60,7 @@ def main() -> None:
     os.environ.setdefault("TUTOR_HOME", tempfile.mkdtemp(prefix="tutor-bench-"))
     os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")
 
-    from tutor.engine.plan import default_plan_path, load_plan
+    from tutor.engine.plan import load_plan
     from tutor.engine.prompts import load_prompts
     from tutor.evals.cases import load_cases
     from tutor.evals.runner import RunOptions
@@ -70,7 +70,7 @@ def main() -> None:
 
     settings = load_settings()
     suite = load_suite(settings.evals_dir / "suite.yaml")
-    plan = load_plan(default_plan_path(settings.corpus_dir))
+    plan = load_plan(settings.lesson_plan_file)
     prompts = load_prompts(settings.prompts_dir)
     cases = load_cases(settings.evals_dir / suite.cases, plan)
     print(f"{len(cases)} cases")

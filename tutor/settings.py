@@ -7,6 +7,7 @@ named by `TUTOR_CONFIG`), defaults. `TUTOR_HOME` moves every data path.
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,16 @@ from pydantic_settings import (
 
 LOCAL_MODEL = "local/smollm2"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def shipped(name: str) -> Path:
+    """A folder the package ships (corpus, prompts, evals), checkout or installed alike.
+
+    `tutor/data/<name>` links to the repository's top-level folder, and the wheel copies
+    what the link points at (pyproject.toml's package data), so one lookup serves both.
+    """
+    resource = importlib.resources.files("tutor").joinpath("data", name)
+    return Path(str(resource)).resolve()
 
 
 def config_file() -> Path:
@@ -79,9 +90,18 @@ class Settings(BaseSettings):
     model: ModelSettings = Field(default_factory=lambda: ModelSettings())
     judge: ModelSettings = Field(default_factory=lambda: ModelSettings())
     chroma: ChromaSettings = Field(default_factory=lambda: ChromaSettings())
-    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="the project's own corpus")
-    prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="teacher-editable prompts")
-    evals_dir: Path = Field(PROJECT_ROOT / "evals")
+    corpus_dir: Path = Field(
+        default_factory=lambda: shipped("corpus"), description="the project's own corpus"
+    )
+    prompts_dir: Path = Field(
+        default_factory=lambda: shipped("prompts"), description="teacher-editable prompts"
+    )
+    evals_dir: Path = Field(default_factory=lambda: shipped("evals"))
+    lesson_plan: Path | None = Field(
+        None,
+        description="the lesson plan (YAML) to teach; unset = the one plan in "
+        "corpus_dir/lessons/",
+    )
     cluster_file: Path | None = Field(None, description="the learner's cluster profile (YAML)")
     theme: str = "textual-dark"
 
@@ -96,6 +116,14 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file())
         return (init_settings, env_settings, toml)
+
+    @property
+    def lesson_plan_file(self) -> Path:
+        if self.lesson_plan is not None:
+            return self.lesson_plan
+        from tutor.engine.plan import default_plan_path
+
+        return default_plan_path(self.corpus_dir)
 
     # Data paths all derive from `home`, so TUTOR_HOME moves every one of them.
     @property

@@ -95,7 +95,7 @@ def chat(
     new: bool = typer.Option(False, "--new", help="The app: start a fresh session."),
     model: str | None = typer.Option(None, "--model", help="A litellm model string."),
 ) -> None:
-    """Learn Lesson 23: the Textual app (resumes your last session), or --plain."""
+    """Learn the lesson: the Textual app (resumes your last session), or --plain."""
     settings = with_model(get_settings(ctx), model)
     if not plain and not jsonl:
         open_app(settings, resume=not new)

@@ -124,7 +124,7 @@ def run(
     from rich.console import Console
 
     from tutor.cli.common import fail, get_settings, print_json
-    from tutor.engine.plan import PlanError, default_plan_path, load_plan
+    from tutor.engine.plan import PlanError, load_plan
     from tutor.engine.prompts import PromptError, load_prompts
     from tutor.evals.cache import ResponseCache
     from tutor.evals.cases import CaseError, load_cases
@@ -144,7 +144,7 @@ def run(
     suite_path = suite_file or settings.evals_dir / "suite.yaml"
     try:
         suite = load_suite(suite_path)
-        plan = load_plan(default_plan_path(settings.corpus_dir))
+        plan = load_plan(settings.lesson_plan_file)
         prompt_set = load_prompts(prompts or settings.prompts_dir)
         pattern = cases or str(suite_path.parent / suite.cases)
         selected = load_cases(pattern, plan)

@@ -917,7 +917,7 @@ class Engine:
         # The lesson itself is a source; when retrieval is unavailable it still backs the reveal.
         return Citation(
             id=f"plan:{step.id}",
-            title=f"Lesson 23: {self.plan.title}",
+            title=self.plan.title,
             section=step.title,
             url=None,
             text=step.explanation,

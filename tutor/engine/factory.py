@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from tutor.engine.engine import Engine, Retriever
-from tutor.engine.plan import default_plan_path, load_plan
+from tutor.engine.plan import load_plan
 from tutor.engine.prompts import load_prompts
 from tutor.engine.record import Record
 from tutor.gateway.types import ChatModel
@@ -53,7 +53,7 @@ def build_engine(
     `resume=True` continues the latest session, a string resumes that session id.
     """
     report = progress or _quiet
-    plan = load_plan(default_plan_path(settings.corpus_dir))
+    plan = load_plan(settings.lesson_plan_file)
     prompts = load_prompts(settings.prompts_dir)
     if model is None:
         from tutor.gateway.gateway import Gateway

@@ -125,4 +125,18 @@ def load_plan(path: Path) -> LessonPlan:
 
 
 def default_plan_path(corpus_dir: Path) -> Path:
-    return corpus_dir / "lessons" / "lesson-23.yaml"
+    """The one plan in `corpus_dir/lessons/`: the code names no lesson, the data does."""
+    folder = corpus_dir / "lessons"
+    found = sorted(p for p in folder.glob("*.y*ml") if p.suffix in {".yaml", ".yml"})
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise PlanError(
+            f"{folder}: no lesson plan (*.yaml) found; set lesson_plan in config.toml "
+            "or TUTOR_LESSON_PLAN to a plan file"
+        )
+    names = ", ".join(p.name for p in found)
+    raise PlanError(
+        f"{folder}: several lesson plans ({names}); choose one with lesson_plan in "
+        "config.toml or TUTOR_LESSON_PLAN"
+    )

@@ -25,7 +25,7 @@ PROMPT_VARIABLES: dict[str, frozenset[str]] = {
 }
 
 SAMPLE_VALUES: dict[str, str] = {
-    "lesson_title": "Multi-Instance GPU (MIG)",
+    "lesson_title": "A sample lesson",
     "step_title": "What MIG does",
     "concept": "How MIG shares one GPU.",
     "question": "You turn on MIG on one H100. What does it do?",
@@ -35,7 +35,7 @@ SAMPLE_VALUES: dict[str, str] = {
     "answer": "B",
     "explanation": "MIG splits one GPU into up to 7 isolated instances.",
     "facts": "capacity = 7",
-    "passages": "[1] Lesson 23 > MIG: ...",
+    "passages": "[1] Sample source > Section: ...",
     "misconception": "That is time-slicing.",
     "learner_answer": "MIG isolates tenants.",
     "model_answer": "Own SMs, memory and L2 per instance.",

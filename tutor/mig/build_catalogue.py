@@ -1,6 +1,8 @@
 """Regenerate catalogue.json from the verified reference file.
 
 Run: python -m tutor.mig.build_catalogue [/path/to/mig-profiles.json]
+(default: the copy in tutor/mig/reference/, whose `_meta.sources` names where each
+value was read)
 
 The reference is the only numeric input; the aliases below are the sole hand-written
 part because nobody prints them in a table. Nulls are copied as nulls: an unverified
@@ -15,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-DEFAULT_REFERENCE = Path("/work/shared/reference/mig-profiles.json")
+DEFAULT_REFERENCE = Path(__file__).with_name("reference") / "mig-profiles.json"
 OUT = Path(__file__).with_name("catalogue.json")
 
 # Names people type: product names, nvidia-smi product strings, Kubernetes product labels.
