@@ -8,6 +8,7 @@ tool's argument model, so defaults are filled in and names are the catalogue's o
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable
@@ -304,10 +305,9 @@ def canonical(tool: str, field_name: str, arguments: dict[str, Any]) -> Canonica
         ]
         args["pinned"] = sorted(pins, key=lambda p: (str(p["profile"]), int(p["slot"])))
     if isinstance(args.get("model"), str):
-        try:
+        # An unknown model stays as read, so it differs from any label.
+        with contextlib.suppress(MigError):
             args["model"] = find_model(args["model"])[0]
-        except MigError:
-            pass  # an unknown model stays as read, so it differs from any label
     return Canonical(tool, field_name, args)
 
 
