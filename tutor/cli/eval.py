@@ -7,7 +7,10 @@ from typing import Any
 
 import typer
 
+from tutor.cli.eval_reading import READING_HELP, reading
+
 app = typer.Typer(help="eval commands.", no_args_is_help=True)
+app.command("reading", help=READING_HELP)(reading)
 
 
 @app.command("retrieval")
