@@ -60,7 +60,8 @@ def print_report(report: Report) -> None:
     corr = report.corrections
     if corr.cases:
         share = corr.correct / corr.cases
-        typer.echo(f"{'(of which corrections)':<28} {corr.cases:>5} {corr.correct:>5} {share:>8.1%}")
+        label = "(of which corrections)"
+        typer.echo(f"{label:<28} {corr.cases:>5} {corr.correct:>5} {share:>8.1%}")
     typer.echo("")
     exact_ok = report.exact_match >= goals.exact_match
     silent_ok = report.silent_misreads <= goals.silent_misreads
