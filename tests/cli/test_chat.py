@@ -62,7 +62,10 @@ def test_ask_with_a_guess(scripted: None) -> None:
     assert result.exit_code == 0, result.output
     reveal = turns(result.output)[-1]
     assert reveal["phase"] == "reveal"
-    assert reveal["text"].startswith("**Right!**")
+    # The reading comes first, then the verdict on the guess.
+    assert reveal["text"].startswith("I read this as: ")
+    assert "4 GPUs, 5 replicas each" in reveal["text"]
+    assert "**Right!**" in reveal["text"]
 
 
 def test_ask_rejects_an_empty_question() -> None:
@@ -83,7 +86,7 @@ def test_sessions_list_and_export(scripted: None, tmp_path: Path) -> None:
     )
     assert exported.exit_code == 0, exported.output
     text = target.read_text()
-    assert "**You**:" in text and "| step-1 | guess | B | right |" in text
+    assert "### You · asking" in text and "| step-1 | guess | B | right |" in text
     missing = runner.invoke(app, ["sessions", "export", "nope"])
     assert missing.exit_code == 2 and "no session" in missing.output
 

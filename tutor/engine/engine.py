@@ -20,6 +20,8 @@ from tutor.engine.events import (
     Phase,
     PhaseChanged,
     PredictionRequested,
+    ReadingArgument,
+    ReadingShown,
     Retrieved,
     TextDelta,
     ToolCalled,
@@ -30,15 +32,15 @@ from tutor.engine.events import (
     Verdict,
 )
 from tutor.engine.guards import AnswerKey, is_meta, leaks, supported, ungrounded_numbers
-from tutor.engine.intents import points_named, read_message, wants_answer
+from tutor.engine.intents import points_named
 from tutor.engine.numbers import first_number, normalise
 from tutor.engine.plan import CalculatorKey, LessonPlan, Step
 from tutor.engine.prompts import PromptSet
 from tutor.engine.protocol import CommitResult, StepProgress, StepStatus, TranscriptEntry
-from tutor.engine.questions import checkable
 from tutor.engine.record import Outcome, Record
 from tutor.engine.state import EngineState, FreeQuestion, StepOutcome
 from tutor.gateway.types import ChatModel, GatewayError, Message
+from tutor.reading import Argument, Context, Reading, ToolCall, describe, guess_for_field, read
 
 
 class _Note:
@@ -120,6 +122,8 @@ _INVITATION_WORDS = (
     "stick learn hunch try take ready"
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_NUMERIC_FIELDS = frozenset({"count", "max_sequences", "max_instances", "profiles", "layouts",
+                             "gpus_needed"})  # fmt: skip
 _PHASE_LABEL = {"ask": "asking", "reveal": "revealed", "recall": "recall",
                 "teach_back": "teach-back", "free": "answer", "done": "done"}  # fmt: skip
 
@@ -302,11 +306,12 @@ class Engine:
     def commit(self, guess: str) -> CommitResult:
         guess = guess.strip()
         if self.state.free is not None:
-            parsed = self._parse_free_guess(guess, self.state.free.key)
+            parsed = guess_for_field(guess, self.state.free.key.field)
             if parsed is None:
                 return CommitResult(
-                    step_id="free", guess=guess, accepted=False, message="That is not an answer "
-                    "to the question yet: give a number, a profile or yes/no."
+                    step_id="free", guess=guess, accepted=False,
+                    message="That is not an answer to the question yet: "
+                    + _guess_hint(self.state.free.key).removeprefix("Commit your guess: "),
                 )  # fmt: skip
             self.state.free.committed = parsed
             self._save_state()
@@ -317,9 +322,7 @@ class Engine:
                 step_id=self.step_id or "", guess=guess, accepted=False,
                 message="There is no prediction to commit right now.",
             )  # fmt: skip
-        reading = read_message(
-            guess, options=step.options or None, numeric=step.numeric is not None
-        )
+        reading = read(guess, self._context())
         if reading.kind != "guess" or reading.guess is None:
             expected = "a letter" if step.options else "a number"
             return CommitResult(
@@ -352,50 +355,143 @@ class Engine:
 
     # ------------------------------------------------------------------ routing
 
+    def _context(self) -> Context:
+        """Where the lesson is, as the reader needs it."""
+        state = self.state
+        step = self.step
+        previous = ToolCall.model_validate(state.last_call) if state.last_call else None
+        options: list[tuple[str, list[str]]] = []
+        numeric = False
+        phase: str = state.phase
+        if step is not None and step.kind == "step" and state.phase == "ask":
+            options = [(o.key, list(o.aliases)) for o in step.options]
+            numeric = step.numeric is not None
+        return Context(
+            phase=phase,
+            options=options,
+            numeric=numeric,
+            free_field=(state.free.key.field
+                        if state.free is not None and state.free.committed is None else None),
+            previous=previous,
+            previous_arguments=[Argument.model_validate(a) for a in state.last_arguments],
+        )  # fmt: skip
+
     async def _route(self, text: str) -> AsyncIterator[Event]:
         state = self.state
         step = self.step
-        if state.free is not None:
-            free_guess = self._read_free(text, state.free.key)
-            if free_guess is not None:
-                state.free.committed = free_guess
-                async for event in self._reveal_free(free_guess):
+        reading = read(text, self._context())
+        shown = _reading_event(reading)
+        if shown is not None:
+            yield shown
+        if reading.kind == "guess" and reading.guess is not None:
+            if state.free is not None:
+                state.free.committed = reading.guess
+                async for event in self._reveal_free(reading.guess):
                     yield event
                 return
-            question = checkable(text)
-            if question is None and (wants_answer(text) or not _looks_like_question(text)):
-                async for event in self._insist(state.free.summary, free=True):
-                    yield event
-                return
-        if state.phase == "ask" and step is not None and step.kind == "step":
-            reading = read_message(
-                text, options=step.options or None, numeric=step.numeric is not None
-            )
-            if reading.kind == "guess" and reading.guess is not None:
+            if step is not None:
                 state.committed = reading.guess
                 async for event in self._reveal_step(step, reading.guess):
                     yield event
                 return
-        question = checkable(text)
-        if question is not None:
-            state.free = FreeQuestion(text=text, summary=question.summary, key=question.key)
-            async for event in self._ask_free():
+        if reading.kind == "calculator" and reading.call is not None:
+            async for event in self._calculator_question(reading):
                 yield event
             return
-        answering = not _looks_like_question(text) or len(text.split()) > 12
-        if state.phase in ("recall", "teach_back") and step is not None and answering:
+        if reading.kind == "clarify":
+            async for event in self._clarify(reading.question):
+                yield event
+            return
+        if state.free is not None:
+            # A free question waits for its guess: anything else gets the question again.
+            async for event in self._insist(state.free.summary, free=True,
+                                            nudge=reading.kind == "other"):  # fmt: skip
+                yield event
+            return
+        if reading.kind == "command":
+            async for event in self._command(reading):
+                yield event
+            return
+        if reading.kind == "answer" and step is not None:
             async for event in self._grade(step, text):
                 yield event
             return
-        if state.phase == "ask" and wants_answer(text) and step is not None:
-            async for event in self._insist(step.question, free=False):
-                yield event
-            return
-        if _looks_like_question(text) or state.phase == "done":
+        if reading.kind == "free":
             async for event in self._answer_free(text):
                 yield event
             return
         async for event in self._insist(self._pending_question(), free=False, nudge=True):
+            yield event
+
+    async def _calculator_question(self, reading: Reading) -> AsyncIterator[Event]:
+        """A learner's own calculator question: predict first, unless it corrects one
+        they already predicted, which is recomputed at once."""
+        call = reading.call
+        assert call is not None
+        state = self.state
+        key = CalculatorKey(tool=call.tool, arguments=call.arguments, field=call.field,
+                            unit=call.unit)  # fmt: skip
+        already_guessed = (
+            reading.correction and state.free is None and state.last_guess is not None
+        )
+        if not reading.correction:
+            state.last_guess = None
+        state.last_call = call.model_dump(mode="json")
+        state.last_arguments = [a.model_dump(mode="json") for a in reading.arguments]
+        state.free = FreeQuestion(text=reading.text, summary=reading.summary, key=key,
+                                  reading=describe(reading))  # fmt: skip
+        if already_guessed:
+            assert state.last_guess is not None
+            state.free.committed = state.last_guess
+            async for event in self._reveal_free(state.last_guess, recomputed=True):
+                yield event
+            return
+        async for event in self._ask_free():
+            yield event
+
+    async def _clarify(self, question: str) -> AsyncIterator[Event]:
+        text = question
+        yield TextDelta(text=text)
+        for event in self._prediction_events():
+            yield event
+        yield self._finish(text, [], [], replaced=False,
+                           phase="ask" if self.awaiting_guess else self.state.phase)  # fmt: skip
+
+    async def _command(self, reading: Reading) -> AsyncIterator[Event]:
+        step = self.step
+        state = self.state
+        if reading.command == "skip" and step is not None and state.phase in ("recall",
+                                                                             "teach_back"):  # fmt: skip
+            text = "Skipped. " + (
+                f"A strong answer: {step.recall.answer}" if state.phase == "recall" and step.recall
+                else f"A strong answer: {step.model_answer or step.explanation}"
+            )  # fmt: skip
+            yield TextDelta(text=text)
+            self._record_outcome(step.id, "skip", "", False, 1)
+            async for event in self._advance():
+                yield event
+            yield self._finish(text + self._tail_text, [], [], replaced=False,
+                               phase=state.phase, step_id=step.id)  # fmt: skip
+            return
+        if reading.command == "hint" and step is not None and self.awaiting_guess:
+            text = f"A hint, not the answer: {step.concept}\n\n**{step.question}**"
+            hint = _options_hint(step)
+            if hint:
+                text += "\n\n" + hint
+            yield TextDelta(text=text)
+            for event in self._prediction_events():
+                yield event
+            yield self._finish(text, [], [], replaced=False)
+            return
+        if reading.command in ("repeat", "back", "hint"):
+            text = self._pending_prompt()
+            yield TextDelta(text=text)
+            for event in self._prediction_events():
+                yield event
+            yield self._finish(text, [], [], replaced=False)
+            return
+        # skip or wants_answer while a guess is pending: the gate holds.
+        async for event in self._insist(self._pending_question(), free=False):
             yield event
 
     # ------------------------------------------------------------------ ask
@@ -433,13 +529,14 @@ class Engine:
         free = self.state.free
         assert free is not None
         yield PhaseChanged(phase="ask", step_id="free", step_title="Your question")
+        reading = f"{free.reading}\n\n" if free.reading else ""
         text = (
-            f"Good question, and it has one right answer. Before I work it out, commit a guess:"
-            f"\n\n**{free.summary}**\n\n{_guess_hint(free.key)}"
+            f"{reading}Good question, and it has one right answer. Before I work it out, commit "
+            f"a guess:\n\n**{free.summary}**\n\n{_guess_hint(free.key)}"
         )
         yield TextDelta(text=text)
         yield PredictionRequested(
-            step_id="free", question=free.summary, numeric=free.key.field == "count"
+            step_id="free", question=free.summary, numeric=free.key.field in _NUMERIC_FIELDS
         )
         yield self._finish(text, [], [], replaced=False, phase="ask", step_id="free")
 
@@ -552,9 +649,10 @@ class Engine:
         yield self._finish(full, citations, tool_records, replaced=replaced, phase="reveal",
                            step_id=step.id)  # fmt: skip
 
-    async def _reveal_free(self, guess: str) -> AsyncIterator[Event]:
+    async def _reveal_free(self, guess: str, recomputed: bool = False) -> AsyncIterator[Event]:
         free = self.state.free
         assert free is not None
+        self.state.last_guess = guess
         yield PhaseChanged(phase="reveal", step_id="free", step_title="Your question")
         record, events = self._run_tool(free.key.tool, free.key.arguments)
         for event in events:
@@ -563,18 +661,21 @@ class Engine:
         citations = await self._search(free.text, k=3)
         if citations:
             yield Retrieved(citations=citations)
-        if value is None:
+        outcome = _outcome_text(free.key, record)
+        lead = f"{free.reading}\n\n" if free.reading else ""
+        if recomputed:
+            lead += f"Recomputed with your correction (your guess was {guess}).\n\n"
+        if value is None and outcome.unknown:
             answer = "unknown"
             correct = False
-            reason = record.result.get("reason") if isinstance(record.result, dict) else None
-            head = "The calculator cannot answer this one"
-            head += f": {reason}" if reason else ""
-            head += ". That value is not verified for this GPU, so I won't guess it."
+            head = lead + outcome.text
         else:
             answer = _display(value, free.key.unit)
             correct = _same_answer(guess, value, 0.0)
             verdict = "**Right!**" if correct else "**Not quite.**"
-            head = f"{verdict} You guessed {guess}; the calculator says **{answer}**."
+            head = f"{lead}{verdict} You guessed {guess}; the calculator says **{answer}**."
+            if outcome.text:
+                head += " " + outcome.text
         misconception = None if correct or value is None else _numeric_misconception(guess, value)
         yield Verdict(step_id="free", guess=guess, answer=answer, correct=correct,
                       misconception=misconception)  # fmt: skip
@@ -953,7 +1054,7 @@ class Engine:
         free = self.state.free
         if free is not None and free.committed is None:
             return [PredictionRequested(step_id="free", question=free.summary,
-                                        numeric=free.key.field == "count")]  # fmt: skip
+                                        numeric=free.key.field in _NUMERIC_FIELDS)]  # fmt: skip
         step = self.step
         if step is None or step.kind != "step" or self.state.phase != "ask":
             return []
@@ -998,31 +1099,6 @@ class Engine:
         if self.state.phase in ("recall", "teach_back", "ask"):
             return self.state.phase
         return "ask"
-
-    def _read_free(self, text: str, key: CalculatorKey) -> str | None:
-        if checkable(text) is not None:
-            return None
-        if _looks_like_question(text) and not re.match(r"^\s*(i think|maybe|probably)", text, re.I):
-            return None
-        return self._parse_free_guess(text, key)
-
-    def _parse_free_guess(self, text: str, key: CalculatorKey) -> str | None:
-        low = text.strip().lower()
-        if key.field == "valid":
-            if re.search(r"\b(yes|yep|valid|true|it fits|fits)\b", low):
-                return "yes"
-            if re.search(r"\b(no|nope|invalid|false|doesn'?t fit)\b", low):
-                return "no"
-            return None
-        if key.field == "profile":
-            match = re.search(r"\d+g\.\d+gb\S*|\d+g\b", low)
-            if match:
-                return match.group(0)
-            if re.search(r"\b(none|nothing|no profile)\b", low):
-                return "none"
-            return None
-        reading = read_message(text, numeric=True)
-        return reading.guess if reading.kind == "guess" else None
 
     def _finish(
         self,
@@ -1131,12 +1207,6 @@ def phase_label(phase: Phase) -> str:
     return _PHASE_LABEL[phase]
 
 
-def _looks_like_question(text: str) -> bool:
-    from tutor.engine.intents import is_question
-
-    return is_question(text)
-
-
 def _options_text(step: Step) -> str:
     return "\n".join(f"- **{o.key})** {o.text}" for o in step.options)
 
@@ -1151,18 +1221,85 @@ def _options_hint(step: Step | None) -> str:
 
 
 def _guess_hint(key: CalculatorKey) -> str:
-    if key.field == "valid":
+    if key.field in ("valid", "fits"):
         return "Commit your guess: reply yes or no."
     if key.field == "profile":
-        return "Commit your guess: reply with a profile name, like 2g.20gb."
+        return "Commit your guess: reply with a profile name, like 2g.20gb (or none)."
+    if key.field == "resource":
+        return "Commit your guess: reply with a resource name, like nvidia.com/gpu."
     return "Commit your guess: reply with a number."
+
+
+def _reading_event(reading: Reading) -> ReadingShown | None:
+    """The reading as a typed event; for calculator questions it carries the shown line."""
+    call = reading.call
+    return ReadingShown(
+        kind=reading.kind,
+        text=describe(reading) if call is not None else reading.question,
+        tool=call.tool if call else None,
+        arguments=call.arguments if call else {},
+        stated=[ReadingArgument.model_validate(a.model_dump()) for a in reading.stated],
+        assumed=[ReadingArgument.model_validate(a.model_dump()) for a in reading.assumed],
+        unused=reading.unused,
+        guess=reading.guess,
+        command=reading.command,
+        correction=reading.correction,
+    )
 
 
 def _field_value(record: ToolRecord, field: str) -> Any:
     result = record.result
     if not isinstance(result, dict) or ("error" in result and len(result) == 1):
         return None
+    if field == "max_instances" and result.get("max_instances") is None:
+        counts = [p.get("max_instances") for p in result.get("profiles", [])]
+        known = [c for c in counts if isinstance(c, int)]
+        return max(known) if known else None
+    if field in ("profiles", "layouts") and isinstance(result.get(field), list):
+        return len(result[field])
     return result.get(field)
+
+
+class _Outcome:
+    def __init__(self, text: str = "", unknown: bool = False) -> None:
+        self.text = text
+        self.unknown = unknown
+
+
+def _outcome_text(key: CalculatorKey, record: ToolRecord) -> _Outcome:
+    """What actually happened, in words: nothing fits, not valid, or not verified."""
+    result = record.result if isinstance(record.result, dict) else {}
+    if not result or ("error" in result and len(result) == 1):
+        error = result.get("error") if result else None
+        return _Outcome(f"The calculator could not answer this: {error or 'no result'}.", True)
+    reason = result.get("reason")
+    reason_text = f" {reason[0].upper()}{reason[1:]}".rstrip(".") + "." if reason else ""
+    if key.tool == "mig_fit":
+        if key.field == "profile" and result.get("profile") is None:
+            total = result.get("total_gib")
+            sizes = [c.get("memory_gib") for c in result.get("candidates", [])
+                     if isinstance(c.get("memory_gib"), int | float)]  # fmt: skip
+            if sizes and isinstance(total, int | float):
+                short = total - max(sizes)
+                return _Outcome(f"Nothing fits: it needs {total:.2f} GiB and the largest profile "
+                                f"has {max(sizes):.2f} GiB, {short:.2f} GiB short.")  # fmt: skip
+            return _Outcome("Nothing fits on this GPU.")
+        if key.field == "fits" and result.get("fits") is False:
+            free = result.get("free_gib")
+            short = f", {-free:.2f} GiB short" if isinstance(free, int | float) else ""
+            return _Outcome(f"It does not fit: it needs {result.get('total_gib', 0):.2f} GiB"
+                            f"{short}.")  # fmt: skip
+        return _Outcome()
+    value = _field_value(record, key.field)
+    if value is None:
+        return _Outcome("That is not verified for this GPU, so I won't guess it." + reason_text,
+                        True)  # fmt: skip
+    if key.tool == "mig_check" and value is False:
+        return _Outcome("Not valid:" + (reason_text or " the profiles cannot all be placed."))
+    if key.tool == "mig_capacity" and value == 0:
+        limit = result.get("limit")
+        return _Outcome(f"None fit: {limit}." if limit else "None fit." + reason_text)
+    return _Outcome()
 
 
 def _display(value: Any, unit: str) -> str:
@@ -1183,8 +1320,12 @@ def _same_answer(guess: str, value: Any, tolerance: float) -> bool:
         return number is not None and abs(number - float(value)) <= tolerance
     if value is None:
         return guess == "none"
-    return str(value).lower().split("+")[0] == guess.lower().split("+")[0] or (
-        guess.lower().endswith("g") and str(value).lower().startswith(guess.lower() + ".")
+    text = str(value).lower()
+    low = guess.lower()
+    if text.startswith("nvidia.com/"):
+        return low.removeprefix("nvidia.com/") == text.removeprefix("nvidia.com/")
+    return text.split("+")[0] == low.split("+")[0] or (
+        low.endswith("g") and text.startswith(low + ".")
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from tutor.engine.events import Phase
@@ -24,6 +26,8 @@ class FreeQuestion(BaseModel):
     summary: str
     key: CalculatorKey
     committed: str | None = None
+    reading: str = ""
+    """The "I read this as ..." line shown with the question."""
 
 
 class EngineState(BaseModel):
@@ -34,3 +38,8 @@ class EngineState(BaseModel):
     outcomes: dict[str, StepOutcome] = Field(default_factory=dict)
     free: FreeQuestion | None = None
     nudges: int = 0
+    last_call: dict[str, Any] | None = None
+    """The last calculator call read from the learner, which a correction amends."""
+    last_arguments: list[dict[str, Any]] = Field(default_factory=list)
+    last_guess: str | None = None
+    """The guess committed on the last calculator question, reused when it is corrected."""

@@ -86,7 +86,12 @@ _CONCEPTUAL = re.compile(
     r"how\s+(?:fast|slow|long|quick)|what\s+(?:happens|is\s+mig|is\s+time))",
     re.I,
 )
-_COUNT_DEFAULT = 1
+_FIT_WORDS = re.compile(
+    r"\b(?:fits?|fitting|hold|holds|profile|slice|instance|mig|smallest|minimum|enough|memory|"
+    r"room|space|load|serve|run|runs|context|tokens?|batch|sequences?|users|requests|kv|"
+    r"quanti[sz]ed|bits?|bf16|fp16|fp8|int8|int4|awq|gptq|gib|gb)\b",
+    re.I,
+)
 
 SMALLEST_NOTE = "the smallest profile that holds it"
 
@@ -249,8 +254,11 @@ def read_calculator(text: str, found: v.Found) -> Outcome:
 
 def _read(text: str, low: str, found: v.Found) -> Outcome:
     if _TIMESLICE_CUE.search(text) and not found.of("model"):
-        return _timeslice(text, found)
-    if found.of("model") or re.search(r"\b\d+(?:\.\d+)?\s*b(?:illion)?\s+(?:param|model)", low):
+        # Time-slicing talk is a calculator question only when it counts something.
+        if _HOW_MANY.search(text) or re.search(r"\d", text) or _RESOURCE_CUE.search(text):
+            return _timeslice(text, found)
+        return Outcome()
+    if found.of("model") and (_FIT_WORDS.search(text) or found.of("profile")):
         return _fit(text, found)
     profile_raws = [str(m.value) for m in found.of("profile")]
     if _PACK_CUE.search(text) and q.find_tenant_sizes(found) and not found.of("model"):

@@ -25,6 +25,7 @@ _CORRECTION = re.compile(
     r"let'?s\s+say|use\s|at\s)",
     re.I,
 )
+_HAS_DIGIT = re.compile(r"\d")
 _NUMERIC_FIELDS = {"count", "max_sequences", "max_instances", "profiles", "layouts",
                    "gpus_needed"}  # fmt: skip
 
@@ -43,19 +44,23 @@ def read(text: str, context: Context | None = None) -> Reading:
     guess = _guess(clipped, ctx)
     if guess is not None:
         return Reading(kind="guess", text=clipped, guess=guess)
-    if cmd is not None:
-        return Reading(kind="command", text=clipped, command=cmd)
     if ctx.previous is not None and _CORRECTION.match(clipped) and words <= 16:
         corrected = _correct(clipped, ctx)
         if corrected is not None:
             return corrected
+    asking = intents.looks_like_question(clipped)
+    if ctx.phase in ("recall", "teach_back") and not asking:
+        return Reading(kind="answer", text=clipped)
     found = calc.scan(clipped)
-    if calc.is_calculatorish(found):
+    if calc.is_calculatorish(found) and (asking or _HAS_DIGIT.search(clipped)):
+        # "How many ...? Just tell me." is still the question: the gate answers the demand.
         outcome = calc.read_calculator(clipped, found)
         if outcome.draft is not None:
             return _calculator_reading(clipped, found, outcome.draft)
-        if outcome.clarify:
+        if outcome.clarify and cmd is None and asking:
             return Reading(kind="clarify", text=clipped, question=outcome.clarify)
+    if cmd is not None:
+        return Reading(kind="command", text=clipped, command=cmd)
     if ctx.phase in ("recall", "teach_back") and (
         not intents.looks_like_question(clipped) or words > 12
     ):
