@@ -161,7 +161,7 @@ def test_manifest_from_another_chroma_version_forces_a_rebuild(settings: Setting
     assert _stored_ids(settings) == _manifest_ids(settings)
 
 
-def test_collection_out_of_step_with_manifest_is_rebuilt(settings: Settings) -> None:
+def test_collection_out_of_step_with_manifest_is_repaired(settings: Settings) -> None:
     first = build_index(settings)
     store = get_store(settings)
     store.collection.delete(ids=sorted(_manifest_ids(settings))[:2])
@@ -170,8 +170,10 @@ def test_collection_out_of_step_with_manifest_is_rebuilt(settings: Settings) -> 
     manifest["store_stamp"] = None
     manifest_path(settings).write_text(json.dumps(manifest))
     stats = build_index(settings)
-    assert stats.rebuilt and "manifest lists" in stats.rebuilt
-    assert len(_stored_ids(settings)) == first.chunks
+    assert stats.repaired and "manifest lists" in stats.repaired and not stats.rebuilt
+    # Only the two lost passages are embedded again, not the whole index.
+    assert stats.chunks_added == 2
+    assert _stored_ids(settings) == _manifest_ids(settings) and len(_manifest_ids(settings)) == first.chunks
 
 
 def test_chroma_server_down_fails_fast_in_one_line(

@@ -7,7 +7,8 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,8 @@ class BuildStats:
     seconds: float = 0.0
     rebuilt: str | None = None
     """Why the whole index was rebuilt from scratch, if it was."""
+    repaired: str | None = None
+    """Why passages the manifest lists were embedded again, if any were."""
     backend: str = ""
     warnings: list[str] = field(default_factory=list)
 
@@ -74,6 +77,7 @@ class BuildStats:
             or self.chunks_added
             or self.chunks_removed
             or self.rebuilt
+            or self.repaired
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,6 +99,39 @@ def _fingerprint() -> dict[str, Any]:
         # major.minor as a different index rather than trust the migration path.
         "chromadb": ".".join(version("chromadb").split(".")[:2]),
     }
+
+
+def _backend_key(settings: Settings) -> str:
+    # The on-disk index always lives under the data folder, so its absolute path says
+    # nothing about the vectors: a moved TUTOR_HOME must not re-embed everything.
+    return "local" if not settings.chroma.host else backend_id(settings)
+
+
+def index_fingerprint(settings: Settings) -> dict[str, Any]:
+    """What must match for an index to be reused: versions, model, backend, collection."""
+    return {
+        **_fingerprint(),
+        "backend": _backend_key(settings),
+        "collection": settings.chroma.collection,
+    }
+
+
+def _portable(fingerprint: Any) -> Any:
+    """A fingerprint from before the backend key dropped the path reads as 'local'."""
+    if isinstance(fingerprint, dict) and str(fingerprint.get("backend", "")).startswith("local:"):
+        return {**fingerprint, "backend": "local"}
+    return fingerprint
+
+
+def index_digest(manifest: dict[str, Any]) -> str:
+    """The index's content: its passage ids hash everything stored with each passage."""
+    files: dict[str, Any] = manifest.get("files") or {}
+    ids = sorted(cid for entry in files.values() for cid in entry.get("chunks", []))
+    fingerprint = _portable(manifest.get("fingerprint")) or {}
+    head = json.dumps(
+        {k: fingerprint.get(k) for k in ("format", "chunker", "model")}, sort_keys=True
+    )
+    return hashlib.sha256("\n".join([head, *ids]).encode()).hexdigest()[:32]
 
 
 def load_manifest(settings: Settings) -> dict[str, Any] | None:
@@ -211,30 +248,43 @@ def _batched(items: list[Any], size: int) -> Iterable[list[Any]]:
         yield items[start : start + size]
 
 
-def build_index(
-    settings: Settings, *, progress: Progress | None = None, force: bool = False
-) -> BuildStats:
-    """Bring the index in line with the files: embed new chunks, delete stale ones.
+@contextmanager
+def _build_lock(settings: Settings) -> Iterator[None]:
+    # The app's background build and a 'tutor corpus build' writing one Chroma folder at
+    # once would corrupt it; the second builder waits for the first instead.
+    import fcntl
 
-    With nothing changed this only stats files and returns; with `force` everything is
-    re-embedded. Unreadable files are skipped with a warning, never fatal.
-    """
-    started = time.perf_counter()
-    stats = BuildStats(backend=backend_id(settings))
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    with (settings.index_dir / ".build.lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@dataclass
+class _Plan:
+    """What a build has to do, worked out from the manifest and file stats alone."""
+
+    sources: list[SourceFile]
+    manifest: dict[str, Any] | None
+    old_files: dict[str, Any]
+    unchanged: dict[str, Any]
+    candidates: list[tuple[SourceFile, os.stat_result]]
+    vanished: list[str]
+
+
+def _survey(settings: Settings, stats: BuildStats, force: bool) -> _Plan:
     sources = discover(settings, stats.warnings)
     stats.files = len(sources)
-
-    fingerprint = {
-        **_fingerprint(),
-        "backend": stats.backend,
-        "collection": settings.chroma.collection,
-    }
+    fingerprint = index_fingerprint(settings)
     manifest = load_manifest(settings)
     old_files: dict[str, Any] = {}
     if manifest is None:
         if manifest_path(settings).exists():
             stats.rebuilt = f"manifest {manifest_path(settings)} was unreadable"
-    elif manifest.get("fingerprint") != fingerprint:
+    elif _portable(manifest.get("fingerprint")) != fingerprint:
         stats.rebuilt = "the index was built by another version or backend"
     elif force:
         stats.rebuilt = "a rebuild was forced"
@@ -255,37 +305,90 @@ def build_index(
             unchanged[source.key] = entry
         else:
             candidates.append((source, st))
-    vanished = [key for key in old_files if key not in {s.key for s in sources}]
+    keys = {s.key for s in sources}
+    vanished = [key for key in old_files if key not in keys]
+    return _Plan(sources, manifest, old_files, unchanged, candidates, vanished)
 
-    if (
+
+def _sidecars_current(settings: Settings, manifest: dict[str, Any]) -> bool:
+    from tutor.corpus.snapshot import plan_table_current, snapshot_digest
+
+    digest = index_digest(manifest)
+    return snapshot_digest(settings) == digest and plan_table_current(settings, digest)
+
+
+def _is_current(settings: Settings, stats: BuildStats, plan: _Plan) -> bool:
+    manifest = plan.manifest
+    return (
         manifest is not None
         and not stats.rebuilt
-        and not candidates
-        and not vanished
+        and not plan.candidates
+        and not plan.vanished
         and manifest.get("store_stamp") is not None
         and manifest.get("store_stamp") == _store_stamp(settings)
-    ):
-        stats.chunks = sum(len(e.get("chunks", [])) for e in unchanged.values())
+        and _sidecars_current(settings, manifest)
+    )
+
+
+def index_current(settings: Settings) -> bool:
+    """True when a build would do nothing: only stats files and reads the manifest.
+
+    Opens neither Chroma nor the embedding model, so the app can ask at start-up.
+    """
+    stats = BuildStats(backend=backend_id(settings))
+    return _is_current(settings, stats, _survey(settings, stats, force=False))
+
+
+def build_index(
+    settings: Settings, *, progress: Progress | None = None, force: bool = False
+) -> BuildStats:
+    """Bring the index in line with the files: embed new chunks, delete stale ones.
+
+    With nothing changed this only stats files and returns; with `force` everything is
+    re-embedded. Unreadable files are skipped with a warning, never fatal. An
+    interrupted build resumes: passages already stored are kept, not embedded again.
+    """
+    with _build_lock(settings):
+        return _build(settings, progress=progress, force=force)
+
+
+def _build(settings: Settings, *, progress: Progress | None, force: bool) -> BuildStats:
+    started = time.perf_counter()
+    stats = BuildStats(backend=backend_id(settings))
+    plan = _survey(settings, stats, force)
+    if _is_current(settings, stats, plan):
+        stats.chunks = sum(len(e.get("chunks", [])) for e in plan.unchanged.values())
         stats.seconds = time.perf_counter() - started
         return stats
 
+    sources = plan.sources
+    old_files, unchanged = plan.old_files, plan.unchanged
+    candidates, vanished = plan.candidates, plan.vanished
     store = _open_or_wipe(settings, stats)
-    if stats.rebuilt and old_files:
+    if stats.rebuilt:
+        # Another model, chunker or backend: nothing stored can be trusted.
+        if store.collection.count():
+            store = reset_collection(store, settings)
+            _stores[backend_id(settings) + "|" + settings.chroma.collection] = store
         old_files, unchanged = {}, {}
         candidates = [(s, s.path.stat()) for s in sources if s.path.exists()]
         vanished = []
-    expected = sum(len(e.get("chunks", [])) for e in old_files.values())
-    present = store.collection.count()
-    if present != expected:
-        if old_files or present:
-            stats.rebuilt = stats.rebuilt or (
-                f"the collection holds {present} chunks but the manifest lists {expected}"
-            )
-        store = reset_collection(store, settings)
-        _stores[backend_id(settings) + "|" + settings.chroma.collection] = store
-        old_files, unchanged = {}, {}
-        candidates = [(s, s.path.stat()) for s in sources if s.path.exists()]
-        vanished = []
+
+    present = set(store.collection.get(include=[])["ids"])
+    # Passages the manifest lists but the collection lacks: their files are read again.
+    lost = [key for key, e in unchanged.items() if not set(e.get("chunks", [])) <= present]
+    if lost:
+        expected = sum(len(e.get("chunks", [])) for e in old_files.values())
+        stats.repaired = (
+            f"the collection holds {len(present)} chunks but the manifest lists {expected}; "
+            "embedded the missing ones again"
+        )
+        stats.warnings.append(stats.repaired)
+        by_key = {s.key: s for s in sources}
+        for key in lost:
+            del unchanged[key]
+            if by_key[key].path.exists():
+                candidates.append((by_key[key], by_key[key].path.stat()))
 
     new_files: dict[str, Any] = dict(unchanged)
     to_add: dict[str, Chunk] = {}
@@ -298,7 +401,7 @@ def build_index(
         entry = old_files.get(source.key)
         if st.st_size <= MAX_FILE_BYTES:
             digest = _hash_file(source.path)
-            if entry and entry.get("sha256") == digest:
+            if entry and entry.get("sha256") == digest and set(entry.get("chunks", [])) <= present:
                 new_files[source.key] = {**entry, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
                 keep_ids.update(entry.get("chunks", []))
                 continue
@@ -324,7 +427,8 @@ def build_index(
             stats.warnings.append(f"{source.path} has no text to index; skipped")
         stats.files_changed += 1
         new_files[source.key] = {
-            "path": str(source.path),
+            # Relative to the folder it was found in: the data folder may move.
+            "path": source.key.split(":", 1)[1],
             "size": st.st_size,
             "mtime_ns": st.st_mtime_ns,
             "sha256": digest,
@@ -338,55 +442,100 @@ def build_index(
     if progress and candidates:
         progress("read the corpus", 1.0)
 
-    old_ids = {cid for e in old_files.values() for cid in e.get("chunks", [])}
     new_ids = keep_ids | set(to_add)
-    # Content-hashed ids: a passage whose text did not change keeps its id and vector.
-    embed_chunks = [c for cid, c in to_add.items() if cid not in old_ids]
-    stale = sorted(old_ids - new_ids)
+    # Content-hashed ids: a passage whose text did not change keeps its id and vector,
+    # and so does one an interrupted build already stored.
+    embed_chunks = [c for cid, c in to_add.items() if cid not in present]
+    stale = sorted(present - new_ids)
     stats.files_removed = len(vanished) + sum(
         1 for key in old_files if key not in new_files and key not in vanished
     )
 
     if embed_chunks:
-        from tutor.corpus.embedding import embed
-
-        done = 0
-        for batch in _batched(embed_chunks, UPSERT_BATCH):
-            vectors: list[Any] = []
-            for small in _batched(batch, EMBED_BATCH):
-                if progress:
-                    progress(f"embedding {len(embed_chunks)} passages", done / len(embed_chunks))
-                vectors.extend(embed([c.embedding_text() for c in small]))
-                done += len(small)
-            store.collection.upsert(
-                ids=[c.id for c in batch],
-                embeddings=vectors,
-                documents=[c.text for c in batch],
-                metadatas=[c.metadata() for c in batch],
-            )
-        if progress:
-            progress(f"embedding {len(embed_chunks)} passages", done / len(embed_chunks))
+        _embed_and_store(store, embed_chunks, progress)
     for batch in _batched(stale, UPSERT_BATCH):
         store.collection.delete(ids=batch)
 
     stats.chunks_added = len(embed_chunks)
     stats.chunks_removed = len(stale)
     stats.chunks = sum(len(e.get("chunks", [])) for e in new_files.values())
-    _write_manifest(
-        settings,
-        {
-            "fingerprint": fingerprint,
-            "files": new_files,
-            "built_at": time.time(),
-            "store_stamp": None,
-        },
-    )
+    manifest_now: dict[str, Any] = {
+        "fingerprint": index_fingerprint(settings),
+        "files": new_files,
+        "built_at": time.time(),
+        "store_stamp": None,
+    }
+    _write_manifest(settings, manifest_now)
+    _write_sidecars(settings, store, manifest_now, stats, progress)
     # Stamp last, after Chroma has flushed, so the next no-op build can trust it.
-    manifest_now = load_manifest(settings) or {}
     manifest_now["store_stamp"] = _store_stamp(settings)
     _write_manifest(settings, manifest_now)
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _embed_and_store(store: Store, chunks: list[Chunk], progress: Progress | None) -> None:
+    from tutor.corpus.embedding import embed
+
+    done = 0
+    message = f"embedding {len(chunks)} passages"
+    # Each batch is stored as soon as it is embedded: an interrupted build keeps it.
+    for batch in _batched(chunks, UPSERT_BATCH):
+        vectors: list[Any] = []
+        for small in _batched(batch, EMBED_BATCH):
+            if progress:
+                progress(message, done / len(chunks))
+            vectors.extend(embed([c.embedding_text() for c in small]))
+            done += len(small)
+        store.collection.upsert(
+            ids=[c.id for c in batch],
+            embeddings=vectors,
+            documents=[c.text for c in batch],
+            metadatas=[c.metadata() for c in batch],
+        )
+    if progress:
+        progress(message, 1.0)
+
+
+def _write_sidecars(
+    settings: Settings,
+    store: Store,
+    manifest: dict[str, Any],
+    stats: BuildStats,
+    progress: Progress | None,
+) -> None:
+    """The snapshot of every passage and vector, then the plan's cited passages."""
+    from tutor.corpus.retrieval import SearchIndex
+    from tutor.corpus.snapshot import (
+        PLAN_TABLE_K,
+        Snapshot,
+        as_matrix,
+        plan_queries,
+        write_plan_table,
+        write_snapshot,
+    )
+
+    digest = index_digest(manifest)
+    got = store.collection.get(include=["documents", "metadatas", "embeddings"])
+    ids = list(got["ids"])
+    texts = [t or "" for t in (got["documents"] or [])]
+    metas = [dict(m or {}) for m in (got["metadatas"] or [])]
+    embeddings = got["embeddings"]
+    vectors = [list(v) for v in embeddings] if embeddings is not None and len(ids) else []
+    write_snapshot(settings, digest, ids, texts, metas, vectors)
+
+    queries = plan_queries(settings)
+    if not queries:
+        return
+    if progress:
+        progress("resolving the lesson's passages", None)
+    matrix = as_matrix(vectors, len(ids))
+    index = SearchIndex.from_snapshot(Snapshot(digest, ids, texts, metas, matrix))
+    table = {
+        query: [hit.to_stored() for hit in index.search(query, PLAN_TABLE_K, dense=True)]
+        for query in queries
+    }
+    write_plan_table(settings, queries, digest, table)
 
 
 def ensure_index(settings: Settings, progress: Progress | None = None) -> BuildStats:

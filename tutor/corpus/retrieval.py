@@ -1,12 +1,13 @@
-"""Hybrid retrieval: Chroma dense search and in-memory BM25, fused as a weighted sum of scores."""
+"""Hybrid retrieval: dense search over the index's vectors and BM25, fused as a weighted sum."""
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from tutor.corpus.documents import Chunk
 from tutor.settings import Settings
@@ -15,7 +16,11 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    from tutor.corpus.snapshot import Snapshot
     from tutor.engine.events import Citation
+
+Progress = Callable[[str, float | None], None]
+log = logging.getLogger(__name__)
 
 # Each retriever's scores are min-max scaled to [0, 1] and summed with these weights.
 # Score fusion beat reciprocal rank fusion on the labelled questions (recall@5 0.92 vs
@@ -82,6 +87,10 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+Mode = Literal["plan", "keyword", "hybrid"]
+"""How a search was answered: the plan's stored passages, keywords only, or hybrid."""
+
+
 @dataclass(frozen=True)
 class Hit:
     id: str
@@ -93,6 +102,8 @@ class Hit:
     doc: str
     topics: list[str] = field(default_factory=list)
     kind: str = ""
+    mode: Mode = "hybrid"
+    """Which search found it: 'plan' (stored at build time), 'keyword' or 'hybrid'."""
 
     @property
     def heading_path(self) -> str:
@@ -120,6 +131,25 @@ class Hit:
             "score": round(self.score, 6),
         }
 
+    def to_stored(self) -> dict[str, Any]:
+        return {**self.to_dict(), "score": self.score, "doc": self.doc, "topics": self.topics,
+                "kind": self.kind}  # fmt: skip
+
+    @classmethod
+    def from_stored(cls, data: dict[str, Any], mode: Mode) -> Hit:
+        return cls(
+            id=str(data["id"]),
+            text=str(data["text"]),
+            title=str(data["title"]),
+            section=str(data["section"]),
+            url=data.get("url") or None,
+            score=float(data["score"]),
+            doc=str(data["doc"]),
+            topics=[str(t) for t in data.get("topics", [])],
+            kind=str(data.get("kind", "")),
+            mode=mode,
+        )
+
 
 def min_max(scores: dict[str, float], low: float | None = None) -> dict[str, float]:
     """Scale to [0, 1] between `low` (default: the lowest score) and the highest; a list
@@ -146,64 +176,32 @@ def score_fuse(
     return sorted(fused.items(), key=lambda kv: kv[1], reverse=True)
 
 
-class Retriever:
-    """Search the corpus index. Loads the index (and, on first query, the model) lazily."""
+Embedder = Callable[[str], "npt.NDArray[np.float32]"]
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._lock = threading.Lock()
-        self._loaded = False
-        self._chunks: list[Chunk] = []
-        self._position: dict[str, int] = {}
-        self._bm25: Any = None
-        self._collection: Any = None
-        self._query_vectors: dict[str, npt.NDArray[np.float32]] = {}
 
-    def refresh(self) -> None:
-        """Forget the in-memory view so the next search re-reads the index (after a build)."""
-        with self._lock:
-            self._loaded = False
+class SearchIndex:
+    """The passages in memory: BM25 over their text and, with vectors, exact cosine search.
 
-    def _load(self) -> None:
-        with self._lock:
-            if self._loaded:
-                return
-            from tutor.corpus.index import ensure_index, get_store
+    The corpus is small (hundreds to a few thousand passages), so a matrix product over
+    every vector is both exact and faster than a round trip through Chroma's HNSW index.
+    """
 
-            ensure_index(self.settings)
-            store = get_store(self.settings)
-            got = store.collection.get(include=["documents", "metadatas"])
-            chunks = [
-                Chunk.from_stored(cid, text or "", dict(meta or {}))
-                for cid, text, meta in zip(
-                    got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
-                )
-            ]
-            chunks.sort(key=lambda c: c.id)
-            self._chunks = chunks
-            self._position = {c.id: i for i, c in enumerate(chunks)}
-            self._collection = store.collection
-            self._bm25 = self._build_bm25(chunks) if chunks else None
-            self._loaded = True
+    def __init__(self, chunks: list[Chunk], vectors: npt.NDArray[np.float32] | None) -> None:
+        order = sorted(range(len(chunks)), key=lambda i: chunks[i].id)
+        self.chunks = [chunks[i] for i in order]
+        self.vectors = vectors[order] if vectors is not None and len(chunks) else None
+        self.position = {c.id: i for i, c in enumerate(self.chunks)}
+        self.bm25 = _build_bm25(self.chunks) if self.chunks else None
 
-    @staticmethod
-    def _build_bm25(chunks: list[Chunk]) -> Any:
-        import bm25s
+    @classmethod
+    def from_snapshot(cls, snapshot: Snapshot) -> SearchIndex:
+        chunks = [
+            Chunk.from_stored(cid, text, meta)
+            for cid, text, meta in zip(snapshot.ids, snapshot.texts, snapshot.metas, strict=True)
+        ]
+        return cls(chunks, snapshot.vectors)
 
-        # The heading path is part of what a passage is about; index it with the text.
-        # The section heading counts twice: it is the author's own summary of the
-        # passage, and a long passage would otherwise dilute it below a stray mention.
-        corpus = [tokenize(f"{c.heading_path}\n{c.section}\n{c.text}") or [""] for c in chunks]
-        bm25 = bm25s.BM25()
-        bm25.index(corpus, show_progress=False)
-        return bm25
-
-    @property
-    def chunk_count(self) -> int:
-        self._load()
-        return len(self._chunks)
-
-    def _allowed(
+    def allowed(
         self, topics: list[str] | None, kinds: list[str] | None, docs: list[str] | None
     ) -> npt.NDArray[np.bool_] | None:
         import numpy as np
@@ -218,102 +216,88 @@ class Retriever:
                 (not topic_set or bool(topic_set.intersection(c.topics)))
                 and (not kind_set or c.kind in kind_set)
                 and (not doc_set or c.doc in doc_set)
-                for c in self._chunks
+                for c in self.chunks
             ],
             dtype=bool,
         )
 
-    def _where(
-        self, topics: list[str] | None, kinds: list[str] | None, docs: list[str] | None
-    ) -> dict[str, Any] | None:
-        clauses: list[dict[str, Any]] = []
-        if kinds:
-            clauses.append({"kind": {"$in": [k.lower() for k in kinds]}})
-        if docs:
-            clauses.append({"doc": {"$in": list(docs)}})
-        if topics:
-            ors = [{f"t_{t.lower()}": True} for t in topics]
-            clauses.append(ors[0] if len(ors) == 1 else {"$or": ors})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-    def _sparse(self, query: str, allowed: npt.NDArray[np.bool_] | None) -> dict[str, float]:
+    def sparse(self, query: str, allowed: npt.NDArray[np.bool_] | None) -> dict[str, float]:
         """BM25 score of every allowed passage that shares a term with the query."""
         import numpy as np
 
-        if self._bm25 is None:
+        if self.bm25 is None:
             return {}
-        vocab = self._bm25.vocab_dict
+        vocab = self.bm25.vocab_dict
         ids = [vocab[t] for t in tokenize(query) if t in vocab]
         if not ids:
             return {}
-        scores = np.asarray(self._bm25.get_scores(ids), dtype=np.float64)
+        scores = np.asarray(self.bm25.get_scores(ids), dtype=np.float64)
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
         matched = np.flatnonzero(scores > 0)
         if matched.size == 0:
             return {}
-        return {self._chunks[i].id: float(scores[i]) for i in matched}
+        return {self.chunks[i].id: float(scores[i]) for i in matched}
 
-    def _dense(
-        self, query: str, where: dict[str, Any] | None, allowed_count: int
+    def dense(
+        self, vector: npt.NDArray[np.float32], allowed: npt.NDArray[np.bool_] | None
     ) -> dict[str, float]:
-        """Cosine similarity of the nearest allowed passages."""
-        from tutor.corpus.embedding import embed_query
+        """Cosine similarity of the nearest allowed passages (vectors are unit length)."""
+        import numpy as np
 
-        n = min(DENSE_CANDIDATES, allowed_count)
+        if self.vectors is None:
+            return {}
+        sims = self.vectors @ vector
+        if allowed is not None:
+            sims = np.where(allowed, sims, -np.inf)
+        count = len(self.chunks) if allowed is None else int(allowed.sum())
+        n = min(DENSE_CANDIDATES, count)
         if n <= 0:
             return {}
-        vector = self._query_vectors.get(query)
-        if vector is None:
-            vector = embed_query(query)
-            # Lesson steps search the same passage queries in every session; the model
-            # call is most of a query's cost, so repeats are answered from memory.
-            if len(self._query_vectors) >= QUERY_CACHE:
-                self._query_vectors.pop(next(iter(self._query_vectors)))
-            self._query_vectors[query] = vector
-        result = self._collection.query(
-            query_embeddings=[vector.tolist()], n_results=n, where=where, include=["distances"]
-        )
-        # The collection uses cosine space: distance = 1 - cosine similarity.
-        return {
-            cid: 1.0 - float(distance)
-            for cid, distance in zip(result["ids"][0], result["distances"][0], strict=False)
-            if cid in self._position
-        }
+        top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
+        return {self.chunks[i].id: float(sims[i]) for i in top if np.isfinite(sims[i])}
 
     def search(
         self,
         query: str,
-        k: int = 5,
+        k: int,
         *,
         topics: list[str] | None = None,
         kinds: list[str] | None = None,
         docs: list[str] | None = None,
+        embed: Embedder | None = None,
+        dense: bool = False,
     ) -> list[Hit]:
-        """The k best passages for `query`, optionally limited to topics, kinds or docs."""
-        self._load()
-        if not query.strip() or k <= 0 or not self._chunks:
+        """Hybrid when `dense` and the vectors are there (`embed` makes the query's vector,
+        the shared model by default); keywords alone otherwise."""
+        if not query.strip() or k <= 0 or not self.chunks:
             return []
-        allowed = self._allowed(topics, kinds, docs)
-        allowed_count = len(self._chunks) if allowed is None else int(allowed.sum())
-        if allowed_count == 0:
+        allowed = self.allowed(topics, kinds, docs)
+        if allowed is not None and not allowed.any():
             return []
-        dense = self._dense(query, self._where(topics, kinds, docs), allowed_count)
-        sparse = self._sparse(query, allowed)
-        # BM25's true floor is 0 (no shared term); scaling from the weakest match instead
-        # would make a one-word match count as no match at all. The dense floor is the
-        # least similar passage returned, as cosine has no such natural zero.
-        fused = score_fuse(
-            [min_max(dense), min_max(sparse, low=0.0)], [DENSE_WEIGHT, SPARSE_WEIGHT]
-        )
+        sparse = self.sparse(query, allowed)
+        mode: Mode = "keyword"
+        if dense and self.vectors is not None:
+            if embed is None:
+                from tutor.corpus.embedding import embed_query
+
+                embed = embed_query
+            close = self.dense(embed(query), allowed)
+            mode = "hybrid"
+            # BM25's true floor is 0 (no shared term); scaling from the weakest match
+            # instead would make a one-word match count as no match at all. The dense
+            # floor is the least similar passage returned: cosine has no natural zero.
+            fused = score_fuse(
+                [min_max(close), min_max(sparse, low=0.0)], [DENSE_WEIGHT, SPARSE_WEIGHT]
+            )
+        else:
+            fused = score_fuse([min_max(sparse, low=0.0)], [SPARSE_WEIGHT])
         hits: list[Hit] = []
         per_section: dict[tuple[str, str], int] = {}
         for cid, score in fused:
             if len(hits) == k:
                 break
-            c = self._chunks[self._position[cid]]
+            c = self.chunks[self.position[cid]]
             # Several passages of one long section crowd out other sources; the best one
             # stands for the section so the k results cite k different places.
             key = (c.doc, c.section)
@@ -331,6 +315,269 @@ class Retriever:
                     doc=c.doc,
                     topics=list(c.topics),
                     kind=c.kind,
+                    mode=mode,
                 )
             )
+        return hits
+
+
+def _build_bm25(chunks: list[Chunk]) -> Any:
+    import bm25s
+
+    # The heading path is part of what a passage is about; index it with the text.
+    # The section heading counts twice: it is the author's own summary of the
+    # passage, and a long passage would otherwise dilute it below a stray mention.
+    corpus = [tokenize(f"{c.heading_path}\n{c.section}\n{c.text}") or [""] for c in chunks]
+    bm25 = bm25s.BM25()
+    bm25.index(corpus, show_progress=False)
+    return bm25
+
+
+def _quiet(_message: str, _fraction: float | None) -> None:
+    return None
+
+
+class Retriever:
+    """Search the corpus index.
+
+    By default the first search loads everything it needs, building the index if it is
+    stale (blocking, as scripts and evals want). With `background=True`, `start()` loads
+    in stages on a thread and searches never wait for the embedding model:
+
+    1. the lesson's own passage queries are answered from the table stored at build time;
+    2. other queries use the keyword index as soon as it is read (a fraction of a second);
+    3. once the embedding model has loaded, they use the hybrid search.
+
+    A stale index is rebuilt behind all that; the new passages join when it is done.
+    `last_mode` says how the latest search was answered.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        background: bool = False,
+        progress: Progress | None = None,
+        plan_queries: list[str] | None = None,
+        build: Callable[[Settings, Progress], object] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.background = background
+        self.progress = progress or _quiet
+        self._plan_queries = plan_queries
+        self._build = build
+        self._lock = threading.Lock()
+        self._loaded = False
+        self._index: SearchIndex | None = None
+        self._table: dict[str, list[dict[str, Any]]] = {}
+        self._query_vectors: dict[str, npt.NDArray[np.float32]] = {}
+        self._keyword_ready = threading.Event()
+        self._dense_ready = threading.Event()
+        self._settled = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        """Why the background load failed, if it did (searches then return nothing)."""
+        self.last_mode: Mode | None = None
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def keyword_ready(self) -> bool:
+        return self._keyword_ready.is_set()
+
+    @property
+    def dense_ready(self) -> bool:
+        return self._dense_ready.is_set()
+
+    def wait_settled(self, timeout: float | None = None) -> bool:
+        """Wait until the background load (and any rebuild) has finished or failed."""
+        return self._settled.wait(timeout)
+
+    def refresh(self) -> None:
+        """Forget the in-memory view so the next search re-reads the index (after a build)."""
+        with self._lock:
+            self._loaded = False
+
+    # ------------------------------------------------------------------ loading
+
+    def _install(self, index: SearchIndex, digest: str | None) -> None:
+        from tutor.corpus.snapshot import plan_queries, read_plan_table
+
+        queries = self._plan_queries
+        if queries is None:
+            queries = plan_queries(self.settings) or []
+        table = read_plan_table(self.settings, queries, digest) if digest and queries else None
+        with self._lock:
+            self._index = index
+            self._table = table or {}
+
+    def _current_digest(self) -> str | None:
+        from tutor.corpus.index import index_digest, load_manifest
+
+        manifest = load_manifest(self.settings)
+        return index_digest(manifest) if manifest else None
+
+    def _load_snapshot(self, *, current_only: bool) -> bool:
+        """Install the build's snapshot; with `current_only`, only if it matches the manifest."""
+        from tutor.corpus.snapshot import read_snapshot
+
+        snapshot = read_snapshot(self.settings)
+        if snapshot is None:
+            return False
+        digest = self._current_digest()
+        if current_only and snapshot.digest != digest:
+            return False
+        self._install(SearchIndex.from_snapshot(snapshot), snapshot.digest)
+        return True
+
+    def _load_from_store(self) -> None:
+        """Without a snapshot (an index built elsewhere), read the passages from Chroma."""
+        from tutor.corpus.index import get_store
+        from tutor.corpus.snapshot import as_matrix
+
+        store = get_store(self.settings)
+        got = store.collection.get(include=["documents", "metadatas", "embeddings"])
+        chunks = [
+            Chunk.from_stored(cid, text or "", dict(meta or {}))
+            for cid, text, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
+            )
+        ]
+        embeddings = got["embeddings"]
+        vectors = as_matrix(embeddings, len(chunks)) if embeddings is not None else None
+        self._install(SearchIndex(chunks, vectors), self._current_digest())
+
+    def _load_from_sources(self) -> None:
+        """First run, before any build: chunk the files themselves for the keyword index."""
+        from tutor.corpus.documents import DocumentError, chunk_document, load_document
+        from tutor.corpus.index import discover
+
+        warnings: list[str] = []
+        chunks: list[Chunk] = []
+        for source in discover(self.settings, warnings):
+            try:
+                document = load_document(
+                    source.path, source=source.key, doc=source.doc,
+                    default_kind=source.default_kind, warnings=warnings,
+                )  # fmt: skip
+            except (DocumentError, OSError):
+                continue  # the build reports it; a keyword index without it is still useful
+            chunks.extend(chunk_document(document))
+        self._install(SearchIndex(chunks, None), None)
+
+    def _load(self) -> None:
+        """The blocking path: bring the index up to date, then read it."""
+        if self._loaded:
+            return
+        from tutor.corpus.index import ensure_index
+
+        ensure_index(self.settings)
+        if not self._load_snapshot(current_only=True):
+            self._load_from_store()
+        self._loaded = True
+        self._keyword_ready.set()
+        self._dense_ready.set()
+        self._settled.set()
+
+    def start(self) -> Retriever:
+        """Begin the staged background load (background mode); a second call does nothing."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._load_in_background, name="tutor-corpus-load", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def _load_in_background(self) -> None:
+        from tutor.corpus.index import build_index, index_current
+
+        try:
+            had_snapshot = self._load_snapshot(current_only=False)
+            if not had_snapshot:
+                self._load_from_sources()
+            self._keyword_ready.set()
+            stale = not index_current(self.settings)
+            if had_snapshot:
+                # An index from an earlier run: dense search on it first, rebuild after.
+                self._warm_model()
+            if stale:
+                self.progress("updating the corpus index in the background", None)
+                build = self._build or (lambda s, p: build_index(s, progress=p))
+                build(self.settings, self.progress)
+                if not self._load_snapshot(current_only=True):
+                    self._load_from_store()
+                with self._lock:
+                    self._query_vectors.clear()
+            self._warm_model()
+            self.progress("corpus search ready", None)
+        except Exception as exc:  # the lesson goes on; reveals then cite the plan itself
+            self.error = exc
+            log.warning("corpus unavailable: %s", exc)
+            self.progress(f"corpus unavailable: {exc}", None)
+        finally:
+            self._keyword_ready.set()
+            self._settled.set()
+
+    def _warm_model(self) -> None:
+        index = self._index
+        if index is None or index.vectors is None or self._dense_ready.is_set():
+            return
+        from tutor.corpus.embedding import embed_query
+
+        embed_query("warm up")  # the first call pays the model load and its lazy setup
+        self._dense_ready.set()
+
+    # ------------------------------------------------------------------ search
+
+    @property
+    def chunk_count(self) -> int:
+        if not self.background:
+            self._load()
+        else:
+            self._keyword_ready.wait()
+        return len(self._index.chunks) if self._index else 0
+
+    def _embed(self, query: str) -> npt.NDArray[np.float32]:
+        from tutor.corpus.embedding import embed_query
+
+        vector = self._query_vectors.get(query)
+        if vector is None:
+            vector = embed_query(query)
+            # Free questions repeat across sessions; the model call is most of a
+            # query's cost, so repeats are answered from memory.
+            if len(self._query_vectors) >= QUERY_CACHE:
+                self._query_vectors.pop(next(iter(self._query_vectors)))
+            self._query_vectors[query] = vector
+        return vector
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        topics: list[str] | None = None,
+        kinds: list[str] | None = None,
+        docs: list[str] | None = None,
+    ) -> list[Hit]:
+        """The k best passages for `query`, optionally limited to topics, kinds or docs."""
+        from tutor.corpus.snapshot import PLAN_TABLE_K
+
+        if self.background:
+            # Reading the keyword index takes a fraction of a second; never the model.
+            self._keyword_ready.wait()
+        else:
+            self._load()
+        stored = self._table.get(query)
+        if stored is not None and not (topics or kinds or docs) and 0 < k <= PLAN_TABLE_K:
+            self.last_mode = "plan"
+            return [Hit.from_stored(item, "plan") for item in stored[:k]]
+        index = self._index
+        if index is None:
+            self.last_mode = None
+            return []
+        dense = self._dense_ready.is_set() and index.vectors is not None
+        hits = index.search(
+            query, k, topics=topics, kinds=kinds, docs=docs, embed=self._embed, dense=dense
+        )
+        self.last_mode = "hybrid" if dense else "keyword"
         return hits
