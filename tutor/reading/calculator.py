@@ -20,7 +20,7 @@ from tutor.reading import vocabulary as v
 from tutor.reading.types import Argument, ToolCall
 
 _TIMESLICE_CUE = re.compile(
-    r"time[\s-]*slic|timeslic|replica|\bsliced?\b(?!\s+(?:of|into\s+mig))|\b\d+[\s-]*ways?\b|"
+    r"time[\s-]*slic|timeslic|replica|\bsliced\b(?!\s+(?:into\s+mig|with\s+mig))|\b\d+[\s-]*ways?\b|"
     r"\bsplit\s+\w+\s+ways?\b|\bshared\s+by\b|oversubscri|renamebydefault|rename[\s-]*by[\s-]*"
     r"default|\.shared\b",
     re.I,
@@ -32,20 +32,33 @@ _RESOURCE_CUE = re.compile(
     r"what\s+is\s+it\s+called|what'?s\s+it\s+called|name\s+of\s+the\s+resource|resource\s+for",
     re.I,
 )
+_TS_RESOURCE_CUE = re.compile(
+    r"resource\s*(?:name|string|limits?)?\b(?!\s+count)|what\s+do\s+(?:i|pods?|you|we)\s+"
+    r"(?:request|put|ask\s+for)|pods?\s+(?:request|ask\s+for|put)|which\s+resource|"
+    r"what'?s\s+it\s+called|what\s+is\s+it\s+called|name\s+of\s+the\s+resource|"
+    r"resource\s+limits",
+    re.I,
+)
+_TS_COUNT_CUE = re.compile(r"\b(?:allocatable|capacity|count|how\s+many|report|show|"
+                           r"describe\s+node|advertis\w+\s+(?:as\s+)?(?:how\s+many|count))\b",
+                           re.I)  # fmt: skip
 _STRATEGY = re.compile(r"\b(single|mixed|none)\b(?:[\s-]+(?:mig[\s-]+)?strategy)|"
                        r"strategy\s*(?:is|=|:|of|set\s+to)?\s*(?:the\s+)?(single|mixed|none)\b",
                        re.I)  # fmt: skip
 _FITS_CUE = re.compile(r"\b(?:does|do|will|would|can|could|is)\b[^?.]{0,60}\b(?:fit|hold|run|"
                        r"serve|load|enough|big\s+enough|handle|squeeze)\b|\bfits?\s+in(?:to)?\b"
                        r"|\benough\s+(?:memory|room|space)\b", re.I)  # fmt: skip
-_SEQUENCES_CUE = re.compile(r"how\s+many\s+(?:concurrent\s+|parallel\s+|simultaneous\s+)?"
-                            r"(?:sequences|seqs|requests|users|streams|conversations|prompts|"
-                            r"sessions)|max(?:imum)?\s+(?:batch|concurrency|sequences)|"
-                            r"how\s+(?:big|large)\s+(?:a|of\s+a)\s+batch|max_sequences",
-                            re.I)  # fmt: skip
+_SEQUENCES_CUE = re.compile(
+    r"(?:how\s+many|max(?:imum)?(?:\s+number\s+of)?|number\s+of)\b[^?.]{0,40}?\b(?:sequences|seqs|"
+    r"requests|users|streams|conversations|prompts|sessions)\b|max(?:imum)?\s+(?:batch|"
+    r"concurrency)|how\s+(?:big|large)\s+(?:a|of\s+a)\s+batch|max_sequences",
+    re.I,
+)
 _SMALLEST_CUE = re.compile(r"\b(?:smallest|which|what|minimum|min|least|tiniest|cheapest|"
                            r"best|right|lowest)\b", re.I)  # fmt: skip
-_HOW_MANY = re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\s+of\b|\bhow\s+much\b", re.I)
+_HOW_MANY = re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\s+(?:of|the)\b", re.I)
+_PERFORMANCE = re.compile(r"\b(?:latency|overhead|performance|slower|faster|throughput|"
+                          r"context\s+switch\w*|bandwidth|speed|jitter|fair)\b", re.I)  # fmt: skip
 _VALID_CUE = re.compile(r"\b(?:valid|possible|allowed|legal|work|coexist|co-exist|together|"
                         r"combine|combination|can\s+i\s+(?:run|create|have|make|put|use|"
                         r"combine|fit|get|do|partition|split|carve)|partition(?:ed)?\s+(?:as|"
@@ -67,16 +80,19 @@ _PROFILE_LIST_CUE = re.compile(
     r"(?:list|show)\s+(?:me\s+)?(?:the\s+)?(?:mig\s+)?profiles",
     re.I,
 )
-_LAYOUT_CUE = re.compile(r"\b(?:layouts?|configurations?|configs?|partitionings?|"
+_LAYOUT_CUE = re.compile(r"\b(?:layouts?|lay\s+out|configurations?|configs?|partitionings?|"
                          r"combinations|ways\s+(?:to|of|can\s+i)\s+(?:partition|split|carve|"
-                         r"slice|divide)|distinct\s+partitions|different\s+partitions|"
+                         r"slice|divide)|distinct\s+(?:mig\s+)?partitions|different\s+(?:mig\s+)?partitions|"
                          r"possible\s+partitions)\b", re.I)  # fmt: skip
-_PACK_CUE = re.compile(r"\b(?:tenants?|workloads?|teams?|jobs?|services?|customers?|apps?|"
-                       r"models?)\b[^?]{0,80}\b(?:gpus?|need|pack|fit|place|how\s+many)\b|"
-                       r"\bpack\b|\bbin[\s-]*pack", re.I)  # fmt: skip
+_HOW_MANY_GPUS = re.compile(r"(?:how\s+many|number\s+of|minimum|min|fewest|least)\b[^?.]{0,40}?"
+                            r"\b(?:gpus?|cards?|devices|h\d+s?|a\d+s?|b\d+s?|gb\d+s?|h20s?)\b|"
+                            r"\bgpus?\s+(?:do\s+(?:i|we)\s+)?need", re.I)  # fmt: skip
+_PACK_CUE = re.compile(r"\b(?:tenants?|workloads?|workspaces?|teams?|jobs?|services?|customers?|"
+                       r"apps?|pack|bin[\s-]*pack)\b", re.I)  # fmt: skip
 _CONCEPTUAL = re.compile(
     r"^\s*(?:why|explain|describe|what\s+(?:does|do|is|are)\s+(?:the\s+)?(?:\"|')?[\w.+\- ]{0,30}"
-    r"(?:\"|')?\s+(?:mean|stand\s+for)|what\s+is\s+(?:the\s+)?(?:difference|point|purpose|"
+    r"(?:\"|')?\s+(?:mean|stand\s+for|count|represent|refer\s+to|signify)|.*\bwhy\b|"
+    r"what\s+is\s+(?:the\s+)?(?:difference|point|purpose|"
     r"meaning)|what'?s\s+the\s+(?:difference|point|meaning)|how\s+does\s+(?:mig|time[\s-]*slicing|"
     r"mps|the\s+scheduler|it)\s+(?:work|isolate|differ|schedule|compare)|how\s+do\s+(?:i|you)\s+"
     r"(?:enable|disable|configure|set\s+up|install|turn\s+on|create|delete|destroy|reset|label)|"
@@ -94,6 +110,30 @@ _FIT_WORDS = re.compile(
 )
 
 SMALLEST_NOTE = "the smallest profile that holds it"
+_UNKNOWN_MODEL = re.compile(
+    r"(?<![\w.])((?:mistral|mixtral|llama|qwen|gemma|phi|deepseek|falcon|gpt|yi|olmo|command)"
+    r"[\w.\-]*(?:[\s-]+\d+(?:\.\d+)?[bm]\b)?|(\d+(?:\.\d+)?)\s*b(?:illion)?(?:[\s-]+param\w*)?"
+    r"[\s-]+model)",
+    re.I,
+)
+_FIT_FOR_MODEL = re.compile(r"\b(?:for|hold|fit|serve|run)\s+(?:my|our|a|the)\s+(?:own\s+)?"
+                            r"(?:model|llm)\b", re.I)  # fmt: skip
+_OVERHEAD = re.compile(rf"({v.NUMBER})\s*(?:gib|gb)\s+(?:of\s+)?(?:overhead|headroom|reserve)|"
+                       rf"(?:overhead|headroom)\s*(?:of|=|:)?\s*({v.NUMBER})\s*(?:gib|gb)", re.I)  # fmt: skip
+_SHAPE = {
+    "layers": re.compile(rf"({v.NUMBER})\s*(?:transformer\s+)?layers|layers\s*(?:=|:|of)?\s*({v.NUMBER})",
+                         re.I),
+    "kv_heads": re.compile(rf"({v.NUMBER})\s*(?:kv|key[\s-]*value|k/v)\s*heads|"
+                           rf"(?:kv|k/v)\s*heads\s*(?:=|:|of)?\s*({v.NUMBER})", re.I),
+    "head_dim": re.compile(rf"head[\s_-]*(?:dim(?:ension)?|size)\s*(?:=|:|of)?\s*({v.NUMBER})|"
+                           rf"({v.NUMBER})\s*head[\s_-]*dim", re.I),
+}
+_PARAMS = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(b|m)(?:illion)?\b(?:[\s-]*(?:param\w*|model))?",
+                     re.I)  # fmt: skip
+_ANOTHER = re.compile(r"\banother(?:\s+one)?\s+(?:at|in|on)\s+(?:slot\s*)?(\d{1,2})\b", re.I)
+_EMPTY = re.compile(r"\b(?:empty|fresh|blank|unused|clean)\b", re.I)
+_ASK_VALID_NO_PROFILES = re.compile(r"\b(?:valid|possible|allowed)\b", re.I)
+_HOW_MANY_FIT = re.compile(r"\bhow\s+many\b[^?.]{0,20}\bfit\b", re.I)
 
 
 @dataclass
@@ -143,7 +183,12 @@ def is_calculatorish(found: v.Found) -> bool:
     text = found.text
     has_terms = bool(found.of("gpu") or found.of("family") or found.of("profile")
                      or found.of("model") or found.of("no_mig"))  # fmt: skip
-    return has_terms or bool(_TIMESLICE_CUE.search(text))
+    return has_terms or bool(
+        _TIMESLICE_CUE.search(text) or _MAX_INSTANCES_CUE.search(text)
+        or _PROFILE_LIST_CUE.search(text) or (_LAYOUT_CUE.search(text) and _HOW_MANY.search(text))
+        or (_PACK_CUE.search(text) and _HOW_MANY.search(text)) or _UNKNOWN_MODEL.search(text)
+        or _FIT_FOR_MODEL.search(text)
+    )  # fmt: skip
 
 
 def _gpu_options(found: v.Found) -> tuple[list[Gpu], str, bool]:
@@ -255,13 +300,26 @@ def read_calculator(text: str, found: v.Found) -> Outcome:
 def _read(text: str, low: str, found: v.Found) -> Outcome:
     if _TIMESLICE_CUE.search(text) and not found.of("model"):
         # Time-slicing talk is a calculator question only when it counts something.
+        if _PERFORMANCE.search(text) and not _HOW_MANY.search(text):
+            return Outcome(conceptual=True)
         if _HOW_MANY.search(text) or re.search(r"\d", text) or _RESOURCE_CUE.search(text):
             return _timeslice(text, found)
         return Outcome()
     if found.of("model") and (_FIT_WORDS.search(text) or found.of("profile")):
         return _fit(text, found)
     profile_raws = [str(m.value) for m in found.of("profile")]
-    if _PACK_CUE.search(text) and q.find_tenant_sizes(found) and not found.of("model"):
+    unknown = _UNKNOWN_MODEL.search(text)
+    if (_FIT_FOR_MODEL.search(text) or unknown) and (
+        _FIT_WORDS.search(text) or profile_raws
+    ) and not _PACK_CUE.search(text):
+        return _custom_fit(text, found, unknown)
+    if _SEQUENCES_CUE.search(text) and not found.of("model"):
+        return Outcome(clarify="Which model: one of Llama-3.1-8B, Llama-3.1-70B, Qwen2.5-7B, "
+                       "Qwen2.5-32B, Qwen3-8B, Qwen3-32B, or its params, layers, KV heads and "
+                       "head_dim?")  # fmt: skip
+    if _PACK_CUE.search(text) and not profile_raws and _HOW_MANY_GPUS.search(text):
+        if not q.find_tenant_sizes(found):
+            return Outcome(clarify="How much memory (GiB) does each tenant need?")
         return _pack(text, found)
     if profile_raws and _RESOURCE_CUE.search(text):
         return _resource(text, found, profile_raws)
@@ -273,6 +331,11 @@ def _read(text: str, low: str, found: v.Found) -> Outcome:
         return _gpu_only(found, "mig_profiles", "max_instances", "instances")
     if profile_raws:
         return _placement(text, found, profile_raws)
+    if _HOW_MANY_FIT.search(text) and (found.of("gpu") or found.of("family")):
+        return Outcome(clarify="How many of which profile (for example 1g.10gb)?")
+    if _ASK_VALID_NO_PROFILES.search(text) and (found.of("gpu") or found.of("family")):
+        return Outcome(clarify="Which profiles should I check together (for example "
+                       "3g.40gb + 2g.20gb)?")  # fmt: skip
     return Outcome()
 
 
@@ -304,15 +367,29 @@ def _placement(text: str, found: v.Found, profile_raws: list[str]) -> Outcome:
     pinned: list[dict[str, Any]] = []
     existing: list[str] = []
     listed: list[str] = []
-    for name, mention in named:
+    empty = bool(_EMPTY.search(text))
+    claimed: set[int] = set()
+    ordered = [m for _, m in named]
+    for index, (name, mention) in enumerate(named):
         if target is not None and mention is target[1]:
             continue
-        slot = next((s for s in slots if 0 <= s.start - mention.end <= 40
-                     or 0 <= mention.start - s.end <= 12), None)  # fmt: skip
+        if empty and target is not None:
+            continue
+        # A slot belongs to the profile before it, up to the next profile named.
+        nxt = ordered[index + 1].start if index + 1 < len(ordered) else len(text)
+        mine = [s for s in slots if mention.end <= s.start < nxt and 0 <= s.start - mention.end <= 40
+                and s.start not in claimed]  # fmt: skip
         count = _profile_count(found, mention)
         n = count[0] if count else 1
-        if slot is not None:
-            pinned.append({"profile": name, "slot": int(slot.value)})  # type: ignore[call-overload]
+        if mine:
+            for s in mine[:1]:
+                claimed.add(s.start)
+                pinned.append({"profile": name, "slot": int(s.value)})  # type: ignore[call-overload]
+            # "a 1g.10gb at slot 0 and another at slot 1"
+            for extra in _ANOTHER.finditer(text, mine[0].end, nxt):
+                pinned.append({"profile": name, "slot": int(extra.group(1))})
+                found.add(v.Mention("slot", int(extra.group(1)), extra.start(), extra.end(),
+                                    extra.group(0)))  # fmt: skip
         else:
             listed.extend([name] * n)
     if target is not None:
@@ -372,7 +449,7 @@ def _timeslice(text: str, found: v.Found) -> Outcome:
             found.add(before)
     q.find_replicas(found)
     draft = Draft(tool="mig_timeslice", field="count", unit="logical GPUs")
-    if _RESOURCE_CUE.search(text) and not _HOW_MANY.search(text):
+    if _TS_RESOURCE_CUE.search(text) and not _HOW_MANY.search(text) and not _TS_COUNT_CUE.search(text):
         draft.field, draft.unit = "resource", ""
     counts = found.of("gpu_count")
     replicas = found.of("replicas")
@@ -387,8 +464,10 @@ def _timeslice(text: str, found: v.Found) -> Outcome:
                                    text[max(0, gpu_named[0].start - 12) : gpu_named[0].start],
                                    re.I):  # fmt: skip
             draft.stated("gpus", 1, text[max(0, gpu_named[0].start - 3) : gpu_named[0].end])
+        elif gpu_named and not re.search(r"s\b", gpu_named[0].words[-1:] + " ", re.I):
+            draft.stated("gpus", 1, gpu_named[0].words)
         else:
-            draft.assumed("gpus", 1, "1 GPU: you didn't say how many")
+            return Outcome(clarify="How many physical GPUs are time-sliced?")
     rename = re.search(r"(without|no|not?\s+using|disabled?|false)\W+(?:\w+\W+)?rename|"
                        r"rename[\s-]*by[\s-]*default|renamebydefault|\.shared\b", text, re.I)  # fmt: skip
     if rename:
@@ -412,10 +491,13 @@ def _fit(text: str, found: v.Found) -> Outcome:
         return Outcome(clarify=ask)
     model = found.first("model")
     if model is None:
-        return Outcome(clarify="Which model: one of Llama-3.1-8B, Llama-3.1-70B, Qwen2.5-7B, "
-                       "Qwen2.5-32B, Qwen3-8B, Qwen3-32B, or its params, layers, KV heads and "
-                       "head_dim?")  # fmt: skip
-    draft.stated("model", model.value, model.words)
+        shape = _shape(text, found)
+        if shape is None:
+            return Outcome(clarify=_WHICH_MODEL)
+        for name, (value, words) in shape.items():
+            draft.stated(name, value, words)
+    else:
+        draft.stated("model", model.value, model.words)
     named = _profile_names(found, draft.arguments["gpu"])
     if isinstance(named, str):
         return Outcome(clarify=named)
@@ -440,6 +522,11 @@ def _fit(text: str, found: v.Found) -> Outcome:
         draft.stated("context", int(float(context.value)), context.words)  # type: ignore[arg-type]
     else:
         draft.assumed("context", 4096, "4,096 tokens: you didn't say", in_call=False)
+    overhead = _OVERHEAD.search(text)
+    if overhead:
+        value = v.number_value(overhead.group(1) or overhead.group(2))
+        draft.stated("overhead_gib", value, overhead.group(0))
+        found.add(v.Mention("overhead", value, overhead.start(), overhead.end(), overhead.group(0)))
     if draft.field != "max_sequences":
         batch = found.first("batch")
         if batch:
@@ -447,6 +534,43 @@ def _fit(text: str, found: v.Found) -> Outcome:
         else:
             draft.assumed("batch", 1, "one sequence: you didn't say", in_call=False)
     return _validated(draft)
+
+
+_WHICH_MODEL = ("Which model: one of Llama-3.1-8B, Llama-3.1-70B, Qwen2.5-7B, Qwen2.5-32B, "
+                "Qwen3-8B, Qwen3-32B, or its params, layers, KV heads and head_dim?")
+
+
+def _shape(text: str, found: v.Found) -> dict[str, tuple[int, str]] | None:
+    """A custom model given inline: params, layers, KV heads and head_dim, all four."""
+    out: dict[str, tuple[int, str]] = {}
+    params = _PARAMS.search(text)
+    if params is None or found.overlaps(params.start(), params.end()):
+        return None
+    scale = 1e9 if params.group(2).lower() == "b" else 1e6
+    out["params"] = (round(float(params.group(1)) * scale), params.group(0))
+    spans = [(params.start(), params.end())]
+    for name, pattern in _SHAPE.items():
+        m = pattern.search(text)
+        if m is None:
+            return None
+        out[name] = (int(v.number_value(m.group(1) or m.group(2))), m.group(0))
+        spans.append((m.start(), m.end()))
+    for (start, end), (name, (value, words)) in zip(spans, out.items(), strict=True):
+        found.add(v.Mention("shape", value, start, end, words))
+    return out
+
+
+def _custom_fit(text: str, found: v.Found, unknown: re.Match[str] | None) -> Outcome:
+    if _shape(text, v.Found(text)) is not None:
+        return _fit(text, found)
+    if unknown is not None and unknown.group(1) and not unknown.group(2):
+        return Outcome(clarify=f"I don't have {unknown.group(1).strip()}'s shape in the catalogue. "
+                       "Give its params, layers, KV heads and head_dim, or pick one of "
+                       "Llama-3.1-8B, Llama-3.1-70B, Qwen2.5-7B, Qwen2.5-32B, Qwen3-8B, Qwen3-32B.")  # fmt: skip
+    if unknown is not None and unknown.group(2):
+        return Outcome(clarify="A parameter count alone is not enough for the KV cache: how many "
+                       "layers, KV heads and what head_dim does the model have?")  # fmt: skip
+    return Outcome(clarify=_WHICH_MODEL)
 
 
 def _pack(text: str, found: v.Found) -> Outcome:
@@ -458,8 +582,14 @@ def _pack(text: str, found: v.Found) -> Outcome:
     tenants = []
     words = []
     for i, m in enumerate(sizes, 1):
-        size, unit = m.value  # type: ignore[misc]
-        tenants.append({"name": f"tenant-{i}", "memory_gib": float(size)})
+        size, _unit = m.value[:2]  # type: ignore[index]
+        tenant: dict[str, Any] = {"name": f"tenant-{i}", "memory_gib": float(size)}
+        if len(m.value) > 2 and m.value[2]:  # type: ignore[arg-type]
+            tenant["compute_slices"] = int(m.value[2])  # type: ignore[index]
+        tenants.append(tenant)
+        slices = re.compile(r"\d+\s*compute\s+slices?", re.I).search(text, m.end, m.end + 40)
+        if slices:
+            found.add(v.Mention("slices", 0, slices.start(), slices.end(), slices.group(0)))
         words.append(m.words)
         found.add(v.Mention("tenant_size", size, m.start, m.end, m.words))
     draft.stated("tenants", tenants, ", ".join(dict.fromkeys(words)))

@@ -141,30 +141,82 @@ def find_slots(found: Found) -> None:
         _claim(found, "slot", int(raw), m)
 
 
+_UNIT = r"\s*(?:gib|gb|g)\b"
+_SIZE = re.compile(rf"(?<![\w.])({NUMBER}){_UNIT}", re.I)
+_LIST = re.compile(
+    rf"(?<![\w.])((?:{NUMBER}(?:{_UNIT})?\s*(?:,\s*(?:and\s+)?|\s+and\s+)){{1,20}}{NUMBER}{_UNIT})",
+    re.I,
+)
+_LIST_ITEM = re.compile(rf"(?<![\w.])({NUMBER})(?![\w.])", re.I)
+_SLICES_AFTER = re.compile(rf"^\s*(?:and|with|,)?\s*({NUMBER})\s*compute\s+slices?", re.I)
+_COUNT_HEAD = re.compile(
+    rf"(?<![\w.])({NUMBER}|the\s+others?|the\s+rest|others)\s+(?:more\s+|other\s+)?"
+    r"(?:[a-z]+\s+){0,2}?(?:(?:that\s+)?(?:each\s+)?(?:needs?|needing|of|with|using|"
+    r"requiring|require|at|get|getting|want|wanting)\s+)?(?:about\s+)?$",
+    re.I,
+)
+_TOTAL = re.compile(rf"(?<![\w.])({NUMBER})\s+(?:tenants?|workloads?|teams?|jobs?|users|pods)\b",
+                    re.I)  # fmt: skip
+
+
+def _slices_after(text: str, end: int) -> int | None:
+    m = _SLICES_AFTER.match(text[end : end + 40])
+    return int(number_value(m.group(1))) if m else None
+
+
 def find_tenant_sizes(found: Found) -> list[Mention]:
-    """Memory sizes for tenants; also "3 tenants of 10 GiB each" as three of 10."""
-    sizes: list[Mention] = []
+    """Tenants' memory sizes, in the order stated: lists ("10, 20 and 35 GiB"), counts
+    ("two tenants of 30 GiB and one of 60 GiB", "6 tenants with 40 GiB each") and
+    compute slices ("20 GiB and 2 compute slices")."""
     text = found.text
-    each = re.search(
-        rf"(?<![\w.])({NUMBER})\s*(?:tenants?|workloads?|teams?|models?|jobs?|pods?|services?)"
-        rf"[^.?!]{{0,40}}?({NUMBER})\s*(gib|gb|g)\b(?:\s*each)?",
-        text,
-        re.I,
-    )
-    if each is not None:
-        count = int(number_value(each.group(1)))
-        size = number_value(each.group(2))
-        if 1 <= count <= 64:
-            return [Mention("tenant", (size, each.group(3).lower()), each.start(), each.end(),
-                            each.group(0))] * count  # fmt: skip
-    for m in _TENANT_SIZE.finditer(text):
-        if found.covered(m.start(), m.end()) and not any(
-            x.kind == "memory" and x.start == m.start() for x in found.mentions
-        ):
+    out: list[Mention] = []
+    taken: list[tuple[int, int]] = []
+    for m in _LIST.finditer(text):
+        unit = re.search(r"(gib|gb|g)\b", m.group(0)[::-1][::-1].split()[-1], re.I)
+        for item in _LIST_ITEM.finditer(m.group(0)):
+            start = m.start() + item.start()
+            end = m.start() + item.end()
+            slices = _slices_after(text, m.end()) if end == m.start() + len(m.group(0).rstrip("gGiBb ")) else None
+            out.append(Mention("tenant", (number_value(item.group(1)),
+                                          unit.group(1).lower() if unit else "gib", slices),
+                               start, end, item.group(0)))  # fmt: skip
+        taken.append((m.start(), m.end()))
+    total_m = _TOTAL.search(text)
+    total = int(number_value(total_m.group(1))) if total_m else None
+    singles: list[tuple[Mention, str | None]] = []
+    previous_end = 0
+    for m in _SIZE.finditer(text):
+        if any(a <= m.start() < b for a, b in taken):
             continue
-        sizes.append(Mention("tenant", (number_value(m.group(1)), m.group(2).lower()), m.start(),
-                             m.end(), m.group(0)))  # fmt: skip
-    return sizes
+        if any(x.kind in ("gpu", "profile", "family") and x.start <= m.start() < x.end
+               for x in found.mentions):  # fmt: skip
+            continue
+        head = text[previous_end : m.start()]
+        head = re.split(r"[,;:.]\s|\band\b", head)[-1] if head else head
+        cm = _COUNT_HEAD.search(head)
+        count_word = cm.group(1) if cm else None
+        slices = _slices_after(text, m.end())
+        mention = Mention("tenant", (number_value(m.group(1)), "gib" if "i" in m.group(0).lower()
+                                     else "gb", slices), m.start(), m.end(), m.group(0))  # fmt: skip
+        singles.append((mention, count_word))
+        previous_end = m.end()
+    counted = 0
+    for mention, word in singles:
+        if word is None or not re.match(r"the|other", word, re.I):
+            n = int(number_value(word)) if word else 1
+            if word and total and n > total:
+                n = 1
+            counted += n if word else 1
+    for mention, word in singles:
+        if word is not None and re.match(r"the|other", word, re.I):
+            n = max(1, (total or 0) - counted) if total else 1
+        elif word is not None:
+            n = int(number_value(word))
+        else:
+            n = 1
+        out.extend([mention] * max(1, min(n, 64)))
+    out.sort(key=lambda x: x.start)
+    return out
 
 
 _FREE_NUMBER = re.compile(rf"(?<![\w.]){NUMBER}(?![\w.]|\.\d)", re.I)

@@ -89,7 +89,19 @@ def _flexible(name: str) -> str:
     return r"[\s_\-/().]*".join(re.escape(c) for c in chunks)
 
 
-_FAMILY_TAIL = re.compile(r"(\d+gb.*|sxm\d*.*|pcie.*|nvl.*|hbm\d*.*|blackwell.*|hgx.*)$")
+_VARIANT_WORD = re.compile(r"^(?:\d+gb|sxm\d*|pcie|nvl|hbm\d*e?|blackwell|server|workstation|max|"
+                           r"edition|\d+gb.*)$")
+
+
+def _family(name: str) -> str:
+    """'H100-96GB-GH200' -> 'h100', 'RTX PRO 6000 Blackwell' -> 'rtxpro6000'."""
+    words = [w for w in re.split(r"[\s_\-]+", name.lower()) if w and w not in ("nvidia", "hgx")]
+    kept: list[str] = []
+    for w in words:
+        if _VARIANT_WORD.match(w):
+            break
+        kept.append(w)
+    return normalise("".join(kept))
 
 
 @functools.cache
@@ -103,12 +115,13 @@ def _gpu_patterns() -> tuple[
         for name in (g.id, *g.aliases):
             key = normalise(name)
             alias_to_id.setdefault(key, g.id)
-            fam = _FAMILY_TAIL.sub("", re.sub(r"^(hgx|nvidia)", "", key))
+            fam = _family(name)
             if len(fam) >= 2 and re.search(r"\d", fam):
                 ids = families.setdefault(fam, [])
                 if g.id not in ids:
                     ids.append(g.id)
-    aliases = sorted({normalise(n): n for g in gpus() for n in (g.id, *g.aliases)}.values(),
+    bare = (re.sub(r"^nvidia[\s_-]*", "", n, flags=re.I) for g in gpus() for n in (g.id, *g.aliases))
+    aliases = sorted({normalise(n): n for n in bare}.values(),
                      key=lambda n: -len(normalise(n)))  # fmt: skip
     alias_re = re.compile(
         r"(?<![a-z0-9])(?:nvidia[\s_-]*)?(?:" + "|".join(_flexible(a) for a in aliases)
