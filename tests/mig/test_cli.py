@@ -29,7 +29,7 @@ def run_error(*args: str) -> str:
 def test_gpus(reference: dict[str, Any]) -> None:
     data = run_json("gpus")
     assert {g["id"] for g in data} == set(reference["gpus"])
-    assert set(data[0]) == {"id", "name", "aliases", "memory_gb", "max_instances"}
+    assert set(data[0]) == {"id", "name", "aliases", "memory_gb", "max_instances", "pci_ids"}
 
 
 def test_profiles(reference: dict[str, Any]) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -72,7 +73,7 @@ def test_dispatch_unknown_is_an_answer_not_an_error() -> None:
 
 
 def test_every_tool_runs() -> None:
-    calls = {
+    calls: dict[str, dict[str, Any]] = {
         "mig_gpus": {},
         "mig_profiles": {"gpu": "A30"},
         "mig_capacity": {"gpu": "A30", "profile": "1g.6gb"},

@@ -94,6 +94,7 @@ def gpus_cmd(as_json: bool = JsonOpt) -> None:
                     "aliases": g.aliases,
                     "memory_gb": g.memory_gb,
                     "max_instances": g.max_instances,
+                    "pci_ids": g.pci_ids,
                 }
                 for g in data
             ]
@@ -505,11 +506,57 @@ def cluster_cmd(
     _ = cluster_to_yaml  # YAML form is what --save writes
 
 
-def _read(path: Path) -> str:
+# Saved nvidia-smi output, ConfigMaps and mig-parted configs are a few hundred KB at most;
+# the cap keeps a wrong path (a log, /dev/zero) from being read without end.
+MAX_INPUT_BYTES = 1_000_000
+
+
+def _read(path: Path, limit: int = MAX_INPUT_BYTES) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
     except OSError as exc:
         fail(f"cannot read {path}: {exc.strerror}")
+    if len(data) > limit:
+        fail(f"{path} is larger than {limit:,} bytes; give the saved command output or YAML file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        fail(f"{path} is not UTF-8 text")
+
+
+@app.command("validate-config")
+def validate_config_cmd(
+    file: Annotated[Path, typer.Argument(help="mig-parted config (or a ConfigMap holding one)")],
+    key: Annotated[
+        str | None, typer.Option("--key", help="ConfigMap data key holding the config")
+    ] = None,
+    gpu: Annotated[
+        str | None, typer.Option("--gpu", help="Check on this GPU only (name or PCI ID)")
+    ] = None,
+    inferred: bool = InferredOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Check every named layout of a mig-parted config on the GPUs it targets.
+
+    Exit status 0 when no layout is invalid, 1 when one is, 2 for a bad file.
+    """
+    from tutor.mig.catalogue import find_gpu
+    from tutor.mig.migparted import report_lines, validate
+
+    text = _read(file)
+    only = _run(lambda: find_gpu(gpu)) if gpu is not None else None
+    report = _run(
+        lambda: validate(text, key=key, gpu=only, allow_inferred=inferred, source=str(file))
+    )
+    if as_json:
+        print_json(report.model_dump(mode="json"))
+    else:
+        con = _console()
+        for line in report_lines(report):
+            con.print(line, markup=False)
+    if report.counts["invalid"]:
+        raise typer.Exit(1)
 
 
 generate_app = typer.Typer(help="Write mig-parted and time-slicing configs.", no_args_is_help=True)

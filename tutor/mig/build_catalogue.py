@@ -1,8 +1,9 @@
 """Regenerate catalogue.json from the verified reference file.
 
-Run: python -m tutor.mig.build_catalogue [/path/to/mig-profiles.json]
-(default: the copy in tutor/mig/reference/, whose `_meta.sources` names where each
-value was read)
+Run: python -m tutor.mig.build_catalogue [/path/to/mig-profiles.json [/path/to/nvidia-shipped.json]]
+(default: the copies in tutor/mig/reference/, whose `_meta.sources` name where each
+value was read; nvidia-shipped.json adds the GPUs and PCI device IDs that NVIDIA's
+mig-parted config keys its layouts on)
 
 The reference is the only numeric input; the aliases below are the sole hand-written
 part because nobody prints them in a table. Nulls are copied as nulls: an unverified
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_REFERENCE = Path(__file__).with_name("reference") / "mig-profiles.json"
+DEFAULT_SHIPPED = Path(__file__).with_name("reference") / "nvidia-shipped.json"
 OUT = Path(__file__).with_name("catalogue.json")
 
 # Names people type: product names, nvidia-smi product strings, Kubernetes product labels.
@@ -87,6 +89,32 @@ ALIASES: dict[str, list[str]] = {
     ],
     "RTX-PRO-5000-Blackwell": ["RTX PRO 5000", "RTX PRO 5000 Blackwell", "RTX PRO 5000 48GB"],
     "RTX-PRO-4500-Blackwell": ["RTX PRO 4500", "RTX PRO 4500 Blackwell", "RTX PRO 4500 32GB"],
+    # A bare "A800" stays ambiguous on purpose: it names a 40GB and an 80GB board.
+    "A800-40GB": ["A800 40GB", "A800 40GB Active", "NVIDIA A800 40GB Active", "A800-PCIE-40GB"],
+    "A800-80GB": [
+        "A800 80GB",
+        "A800-SXM4-80GB",
+        "NVIDIA A800-SXM4-80GB",
+        "A800 80GB PCIe",
+        "NVIDIA A800 80GB PCIe",
+    ],
+    "H800-80GB": [
+        "H800",
+        "H800 80GB",
+        "NVIDIA H800",
+        "H800 PCIe",
+        "NVIDIA H800 PCIe",
+        "H800-SXM5-80GB",
+    ],
+    "H800-NVL": ["H800 NVL", "NVIDIA H800 NVL", "H800 94GB", "H800-94GB"],
+    "PG506-96GB": ["PG506", "PG506-232", "NVIDIA PG506-232", "PG506 96GB"],
+    "GH200-144GB": [
+        "GH200 144GB",
+        "GH200 144G HBM3e",
+        "NVIDIA GH200 144G HBM3e",
+        "GH200-144G",
+        "H100-144GB",
+    ],
 }
 
 # Only where the reference itself states the geometry family ("same as H100-80GB");
@@ -104,10 +132,12 @@ def _url(text: str) -> str | None:
     return None
 
 
-def build(reference: dict[str, Any]) -> dict[str, Any]:
+def build(reference: dict[str, Any], shipped: dict[str, Any] | None = None) -> dict[str, Any]:
     meta = reference["_meta"]
-    sources = {k: {"text": v, "url": _url(v)} for k, v in meta["sources"].items()}
-    text_to_key = {v: k for k, v in meta["sources"].items()}
+    extra = shipped or {"_meta": {"sources": {}}, "gpus": {}, "device_ids": {}}
+    all_sources = {**meta["sources"], **extra["_meta"]["sources"]}
+    sources = {k: {"text": v, "url": _url(v)} for k, v in all_sources.items()}
+    text_to_key = {v: k for k, v in all_sources.items()}
 
     def keys(items: list[str] | str | None) -> list[str]:
         if items is None:
@@ -133,7 +163,8 @@ def build(reference: dict[str, Any]) -> dict[str, Any]:
     }
 
     gpus = []
-    for gpu_id, g in reference["gpus"].items():
+    every_gpu = {**reference["gpus"], **extra["gpus"]}
+    for gpu_id, g in every_gpu.items():
         inferred_note = g.get("geometry_family_inferred")
         infer = bool(inferred_note and f"same as {INFER_FROM}" in inferred_note)
         profiles = []
@@ -188,6 +219,10 @@ def build(reference: dict[str, Any]) -> dict[str, Any]:
                 "grid_note": g.get("placement_grid_note"),
                 "notes": g.get("notes") or [],
                 "sources": keys(g.get("source")),
+                "pci_ids": [
+                    {"device": d["device"], "product": d["product"], "sources": keys(d["source"])}
+                    for d in extra["device_ids"].get(gpu_id, [])
+                ],
                 "profiles": profiles,
             }
         )
@@ -220,7 +255,8 @@ def build(reference: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str]) -> None:
     path = Path(argv[1]) if len(argv) > 1 else DEFAULT_REFERENCE
-    data = build(json.loads(path.read_text()))
+    shipped = Path(argv[2]) if len(argv) > 2 else DEFAULT_SHIPPED
+    data = build(json.loads(path.read_text()), json.loads(shipped.read_text()))
     OUT.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {OUT} ({len(data['gpus'])} GPUs)")
 

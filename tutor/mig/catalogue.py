@@ -78,6 +78,15 @@ class Profile(BaseModel):
         return self.name.split(".", 1)[0] + ("+me" if self.media_extensions else "")
 
 
+class PciId(BaseModel):
+    """One PCI device ID as mig-parted's device-filter writes it: device then vendor."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    device: str = Field(pattern=r"^0x[0-9A-F]{4}10DE$", description="e.g. 0x233010DE")
+    product: str
+    sources: tuple[str, ...] = ()
+
+
 class Gpu(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -98,6 +107,7 @@ class Gpu(BaseModel):
     grid_note: str | None = None
     notes: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    pci_ids: tuple[PciId, ...] = ()
     profiles: tuple[Profile, ...]
 
     @model_validator(mode="after")
@@ -177,10 +187,22 @@ class Catalogue(BaseModel):
 
     @model_validator(mode="after")
     def _sources_resolve(self) -> Catalogue:
+        owner: dict[str, str] = {}
         for g in self.gpus:
-            for key in (*g.sources, *(k for p in g.profiles for k in p.sources)):
+            cited = (
+                *g.sources,
+                *(k for p in g.profiles for k in p.sources),
+                *(k for d in g.pci_ids for k in d.sources),
+            )
+            for key in cited:
                 if key not in self.sources:
                     raise ValueError(f"{g.id} cites unknown source key {key!r}")
+            for d in g.pci_ids:
+                if d.device in owner:
+                    raise ValueError(
+                        f"PCI ID {d.device} is listed for both {owner[d.device]} and {g.id}"
+                    )
+                owner[d.device] = g.id
         return self
 
     def source_refs(self, keys: tuple[str, ...] | list[str]) -> list[dict[str, str | None]]:
@@ -218,13 +240,45 @@ def gpus() -> tuple[Gpu, ...]:
     return catalogue().gpus
 
 
+# 0x233010DE (mig-parted's device-filter), 233010DE, or 0x2330; a subsystem after ':'
+# (0x233010DE:0x16C010DE) is ignored because the catalogue keys on the device alone.
+_PCI_ID = re.compile(r"^\s*(?:0x([0-9a-f]{4})(?:10de)?|([0-9a-f]{4})10de)(?::0x[0-9a-f]{8})?\s*$")
+
+
+@functools.cache
+def _pci_index() -> dict[str, Gpu]:
+    return {d.device: g for g in catalogue().gpus for d in g.pci_ids}
+
+
+def pci_device(text: str) -> str | None:
+    """'0x233010de', '233010DE' or '0x2330' -> '0x233010DE'; None if it is not an ID."""
+    m = _PCI_ID.match(text.lower())
+    if not m:
+        return None
+    return f"0x{(m.group(1) or m.group(2)).upper()}10DE"
+
+
+def find_gpu_by_pci(device: str) -> Gpu | None:
+    key = pci_device(device)
+    return _pci_index().get(key) if key else None
+
+
 def find_gpu(name: str | Gpu) -> Gpu:
-    """Resolve a GPU by id or alias (case, spaces and dashes ignored).
+    """Resolve a GPU by id, alias (case, spaces and dashes ignored) or PCI device ID.
 
     Raises UnknownName naming the closest matches, or the candidates when ambiguous.
     """
     if isinstance(name, Gpu):
         return name
+    device = pci_device(name)
+    if device is not None:
+        hit = _pci_index().get(device)
+        if hit is None:
+            raise UnknownName(
+                f"no catalogued GPU has PCI device ID {device} "
+                "(`tutor mig gpus --json` lists the known IDs)"
+            )
+        return hit
     key = normalise(name)
     index = _gpu_index()
     if key in index:

@@ -345,9 +345,13 @@ def _nominal_gb(name: str, gib: float) -> float:
 
 
 def match_catalogue(rows: list[LgipRow]) -> str | None:
-    """The catalogued GPU whose profile names and IDs agree with every imported row."""
+    """The catalogued GPU whose profile names and IDs agree with every imported row.
+
+    Boards that share profile names (H100 NVL and H800 NVL, A100 and A800) are told apart
+    by how many rows match a verified profile ID; a tie means no guess.
+    """
     seen = {(r.name, r.id) for r in rows}
-    best = None
+    scores: dict[str, int] = {}
     for g in catalogue().gpus:
         known = {(p.name, p.id) for p in g.profiles if p.id is not None}
         names = {p.name for p in g.profiles}
@@ -355,8 +359,9 @@ def match_catalogue(rows: list[LgipRow]) -> str | None:
             (n, i) in known or not any(p.name == n and p.id is not None for p in g.profiles)
             for n, i in seen
         ):
-            if best is None:
-                best = g.id
-            else:
-                return None  # two candidates: do not guess
-    return best
+            scores[g.id] = sum((n, i) in known for n, i in seen)
+    if not scores:
+        return None
+    top = max(scores.values())
+    best = [gid for gid, score in scores.items() if score == top]
+    return best[0] if len(best) == 1 else None

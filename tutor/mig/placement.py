@@ -304,7 +304,14 @@ def check(
         homogeneous = homogeneous_basis(g, everything, pinned=bool(pins))
         if homogeneous is not None:
             return CheckResult(gpu=g.id, valid=True, basis=homogeneous, decided_by="instance-count")
-        return CheckResult(gpu=g.id, valid=None, reason=unknown_message(g), basis=basis)
+        reason = unknown_message(g)
+        lone = everything[0]
+        if len({p.name for p in everything}) == 1 and lone.max_instances is None and not pins:
+            reason = (
+                f"unknown: no source gives how many {lone.name} instances {g.id} holds, "
+                "and its start slots are not verified"
+            )
+        return CheckResult(gpu=g.id, valid=None, reason=reason, basis=basis)
 
     mask = 0
     placed: list[Placement] = []

@@ -190,6 +190,9 @@ class GpuSummary(BaseModel):
     memory_gb: float | None
     max_instances: int | None
     placements: str
+    pci_ids: list[str] = Field(
+        default_factory=list, description="PCI device IDs, as mig-parted's device-filter"
+    )
 
 
 class GpuList(BaseModel):
@@ -216,6 +219,9 @@ class ProfileList(BaseModel):
     placements_basis: str
     profiles: list[ProfileRow]
     notes: list[str]
+    max_instances: int | None = Field(
+        default=None, description="the GPU's maximum number of MIG instances; None = unverified"
+    )
 
 
 class EnumerateResult(BaseModel):
@@ -238,6 +244,7 @@ def gpu_list() -> GpuList:
                 memory_gb=g.memory_gb,
                 max_instances=g.max_instances,
                 placements=g.placements_basis,
+                pci_ids=[d.device for d in g.pci_ids],
             )
             for g in gpus()
         ]
@@ -267,6 +274,7 @@ def profile_list(gpu: str) -> ProfileList:
             for p in g.profiles
         ],
         notes=list(g.notes),
+        max_instances=g.max_instances,
     )
 
 
@@ -277,7 +285,8 @@ def _mig_gpus(args: NoArgs) -> GpuList:
 
 def _mig_profiles(args: GpuArgs) -> ProfileList:
     """List a GPU's MIG profiles: ID, nominal GB and -lgip GiB, compute and memory slices,
-    max instances and allowed start slots. null means not verified."""
+    max instances and allowed start slots, plus the GPU's maximum number of MIG instances.
+    null means not verified."""
     return profile_list(args.gpu)
 
 
