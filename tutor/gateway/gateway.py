@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import random
+import re
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,12 +20,23 @@ from pydantic import ValidationError
 
 from tutor.gateway import local, offline
 from tutor.gateway.types import ChatModel, Chunk, GatewayError, Message, SchemaT, ToolCall
+from tutor.redact import clean, register_secret
 from tutor.settings import ModelSettings
 
 T = TypeVar("T")
 
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 8.0
+
+# More tool calls than this in one reply are not run: the calculator needs one or two.
+MAX_TOOL_CALLS = 8
+# A server that ignores max_tokens cannot grow a reply past this many characters per token.
+CHARS_PER_TOKEN_CAP = 16
+
+
+class ReplyDeadline(TimeoutError):
+    """The whole reply (every read, every retry) ran past model.timeout_s."""
+
 
 # Where the provider reads its key from when settings.api_key is unset.
 KEY_ENV = {
@@ -80,7 +92,8 @@ def is_retryable(exc: BaseException) -> bool:
         litellm.ContentPolicyViolationError,
         litellm.UnsupportedParamsError,
     )
-    if isinstance(exc, never):
+    if isinstance(exc, never) or _caused_by(exc, json.JSONDecodeError):
+        # a server that sends broken JSON sends it again
         return False
     retry = (
         litellm.Timeout,
@@ -103,6 +116,8 @@ class _ToolCallParts:
     id: str = ""
     name: str = ""
     arguments: list[str] = field(default_factory=list)
+    size: int = 0
+    oversized: bool = False
 
 
 class Gateway:
@@ -118,6 +133,8 @@ class Gateway:
 
     def __init__(self, settings: ModelSettings, *, extra: dict[str, Any] | None = None) -> None:
         self.settings = settings
+        # an error or an echo may carry the key back; it is redacted wherever it shows up
+        register_secret(settings.api_key)
         self.extra = dict(extra or {})
         self._provider = settings.name.split("/", 1)[0] if "/" in settings.name else ""
         self._local = self._provider == local.PROVIDER
@@ -249,47 +266,68 @@ class Gateway:
             if tool_choice is not None:
                 kwargs["tool_choice"] = tool_choice
 
+        loop = asyncio.get_running_loop()
+        # timeout_s bounds the whole reply: a server that trickles one chunk every few
+        # seconds must not hold the turn, whatever the per-read timeout would allow.
+        deadline = loop.time() + self.settings.timeout_s
+
+        def remaining() -> float:
+            left = deadline - loop.time()
+            if left <= 0:
+                raise ReplyDeadline(f"no complete reply within {self.settings.timeout_s:g}s")
+            return left
+
+        cap = self.settings.max_tool_args_chars
+        text_cap = (max_tokens or self.settings.max_tokens) * CHARS_PER_TOKEN_CAP
         attempt = 0
         while True:
             yielded = False
             response: Any = None
             try:
-                response = await litellm.acompletion(**kwargs)
+                response = await _within(litellm.acompletion(**kwargs), remaining())
                 parts: dict[int, _ToolCallParts] = {}
                 finish_reason: str | None = None
-                async for raw in response:
+                sent = 0
+                iterator = response.__aiter__()
+                while True:
+                    try:
+                        raw = await _within(iterator.__anext__(), remaining())
+                    except StopAsyncIteration:
+                        break
                     if not raw.choices:
                         continue
                     choice = raw.choices[0]
                     delta = choice.delta
                     finish_reason = choice.finish_reason or finish_reason
                     for frag in getattr(delta, "tool_calls", None) or []:
-                        _add_fragment(parts, frag)
-                    text = getattr(delta, "content", None) or ""
+                        _add_fragment(parts, frag, cap)
+                    text = clean(getattr(delta, "content", None) or "")
                     if text:
+                        if sent + len(text) > text_cap:
+                            # the server ignored max_tokens; end the reply where it should have
+                            finish_reason = "length"
+                            break
+                        sent += len(text)
                         yielded = True
                         yield Chunk(text=text)
-                calls = [
-                    ToolCall(
-                        id=p.id or f"call_{uuid.uuid4().hex[:12]}",
-                        name=p.name,
-                        arguments="".join(p.arguments) or "{}",
-                    )
-                    for _, p in sorted(parts.items())
-                    if p.name
-                ]
+                calls, notes = _finish_calls(parts, cap)
                 if calls and finish_reason in (None, "stop"):
                     finish_reason = "tool_calls"
-                yield Chunk(tool_calls=calls, finish_reason=finish_reason or "stop")
+                yield Chunk(tool_calls=calls, finish_reason=finish_reason or "stop", notes=notes)
                 return
             except GatewayError:
                 raise
             except Exception as exc:
                 if yielded:
                     raise self.error(exc, partial=True) from exc
-                if attempt >= self.settings.retries or not self._retryable(exc):
+                delay = backoff_delay(attempt)
+                if (
+                    attempt >= self.settings.retries
+                    or not self._retryable(exc)
+                    or deadline - loop.time() <= delay
+                ):
                     raise self.error(exc, attempts=attempt + 1) from exc
-                await _sleep(backoff_delay(attempt))
+                await _sleep(delay)
                 attempt += 1
             finally:
                 await _close(response)
@@ -329,7 +367,7 @@ class Gateway:
             kwargs["response_format"] = response_format
 
             async def call(kw: dict[str, Any] = kwargs) -> Any:
-                return await litellm.acompletion(**kw)
+                return await _within(litellm.acompletion(**kw), self.settings.timeout_s)
 
             response = await self._retrying(call)
             text = response.choices[0].message.content or ""
@@ -369,10 +407,18 @@ class Gateway:
                 "the model got stuck repeating itself",
                 "ask again; a higher model.temperature or a larger model helps",
             )
+        if isinstance(exc, ReplyDeadline) and partial:
+            return GatewayError(
+                self.name,
+                f"the reply was still coming after {s.timeout_s:g}s, the limit for a whole "
+                "reply, and was cut off",
+                "raise model.timeout_s, or use a faster model or server"
+                + (f"; the server at {where} sends slowly" if where else ""),
+            )
         if partial:
             return GatewayError(
                 self.name,
-                f"the reply broke off after it had started: {_brief(exc)}",
+                f"the reply broke off after it had started: {self._stream_broke(exc)}",
                 "ask again; if it keeps happening, check the model server's logs",
             )
         if isinstance(exc, litellm.Timeout | TimeoutError):
@@ -394,6 +440,14 @@ class Gateway:
                 self.name,
                 f"rate limited by the provider{tried}",
                 "wait a minute and try again, or switch model.name to another model",
+            )
+        if isinstance(exc, litellm.NotFoundError) and where:
+            # with an api_base a 404 is most often the URL's path, not the model
+            return GatewayError(
+                self.name,
+                f"the server at {where} answered 404 Not Found: {_brief(exc)}",
+                "check model.api_base (an OpenAI-compatible server's URL usually ends in /v1) "
+                "and that the server serves this model name",
             )
         if isinstance(exc, litellm.NotFoundError):
             return GatewayError(
@@ -431,8 +485,41 @@ class Gateway:
                 f"the local model failed: {_brief(exc)}",
                 "run `tutor doctor`; check model.gguf_path and model.n_ctx",
             )
-        # litellm reports a refused connection as a 500 (InternalServerError or
-        # APIConnectionError) whose message says so; the hint must point at the server
+        # litellm reports a bad reply, a broken stream, an unknown host and a refused
+        # connection alike, as a 500 or a connection error; the cause underneath tells
+        # them apart, and each needs a different fix.
+        if "missing credentials" in _chain_text(exc):
+            # the OpenAI client refuses to send without a key and litellm calls that a 500
+            env = KEY_ENV.get(self._provider, f"{self._provider.upper()}_API_KEY")
+            return GatewayError(
+                self.name,
+                "no API key is set, so no request was sent",
+                f"set {env} or model.api_key"
+                + ("; a local llama.cpp or vLLM server accepts any value" if where else ""),
+            )
+        if _caused_by(exc, json.JSONDecodeError):
+            return GatewayError(
+                self.name,
+                f"the server's reply is not valid JSON{tried}",
+                "is model.api_base an OpenAI-compatible endpoint"
+                + (f" ({where})" if where else "")
+                + "? check the server's logs",
+            )
+        if _named_in_chain(exc, "ClientConnectorDNSError", "gaierror") or (
+            "name or service not known" in _chain_text(exc)
+        ):
+            return GatewayError(
+                self.name,
+                f"cannot find the host in model.api_base ({where or 'the provider URL'})",
+                "check the host name in model.api_base",
+            )
+        if _stream_failed(exc):
+            return GatewayError(
+                self.name,
+                f"the server closed the stream before the reply was complete{tried}",
+                "ask again; if it keeps happening, check the model server's logs"
+                + (f" at {where}" if where else ""),
+            )
         if isinstance(exc, litellm.APIConnectionError | ConnectionError) or _connect_failed(exc):
             return GatewayError(
                 self.name, f"could not connect{tried}: {_brief(exc)}", self._connect_hint()
@@ -455,6 +542,13 @@ class Gateway:
             self.name, f"the call failed{tried}: {_brief(exc)}", self._connect_hint()
         )
 
+    def _stream_broke(self, exc: BaseException) -> str:
+        if _stream_failed(exc) or _connect_failed(exc):
+            return "the server closed the stream mid-reply"
+        if _caused_by(exc, json.JSONDecodeError):
+            return "the server sent a chunk that is not valid JSON"
+        return _brief(exc)
+
     def _connect_hint(self) -> str:
         s = self.settings
         if s.api_base:
@@ -474,8 +568,12 @@ if TYPE_CHECKING:
         return gateway  # mypy proves Gateway satisfies the engine's protocol
 
 
-def _add_fragment(parts: dict[int, _ToolCallParts], frag: Any) -> None:
-    """Merge one streamed tool-call fragment (OpenAI delta shape) into its call."""
+def _add_fragment(parts: dict[int, _ToolCallParts], frag: Any, cap: int | None = None) -> None:
+    """Merge one streamed tool-call fragment (OpenAI delta shape) into its call.
+
+    Past ``cap`` characters of arguments the fragments are dropped, not kept: a model
+    that streams megabytes of arguments must not grow memory or the next prompt.
+    """
     index = getattr(frag, "index", None)
     if index is None:
         index = len(parts)
@@ -489,8 +587,70 @@ def _add_fragment(parts: dict[int, _ToolCallParts], frag: Any) -> None:
     if name:
         part.name = name
     arguments = getattr(fn, "arguments", None)
-    if arguments:
-        part.arguments.append(arguments if isinstance(arguments, str) else json.dumps(arguments))
+    if arguments and not part.oversized:
+        text = arguments if isinstance(arguments, str) else json.dumps(arguments)
+        part.size += len(text)
+        if cap is not None and part.size > cap:
+            part.oversized = True
+            part.arguments.clear()
+            return
+        part.arguments.append(text)
+
+
+def _finish_calls(parts: dict[int, _ToolCallParts], cap: int) -> tuple[list[ToolCall], list[str]]:
+    """The complete tool calls to run, and a note for each one refused."""
+    calls: list[ToolCall] = []
+    notes: list[str] = []
+    for _, part in sorted(parts.items()):
+        if not part.name:
+            continue
+        name = clean(part.name)[:64]
+        if part.oversized:
+            notes.append(
+                f"tool call {name} dropped: its arguments ran past {cap} characters "
+                "(model.max_tool_args_chars)"
+            )
+            continue
+        if len(calls) >= MAX_TOOL_CALLS:
+            notes.append(f"tool call {name} dropped: more than {MAX_TOOL_CALLS} calls in one reply")
+            continue
+        calls.append(
+            ToolCall(
+                id=part.id or f"call_{uuid.uuid4().hex[:12]}",
+                name=name,
+                arguments="".join(part.arguments) or "{}",
+            )
+        )
+    return calls, notes
+
+
+async def _within(awaitable: Awaitable[T], timeout: float) -> T:
+    """Await with the reply's remaining time; running out is a ReplyDeadline."""
+    try:
+        return await asyncio.wait_for(awaitable, timeout)
+    except ReplyDeadline:
+        raise
+    except TimeoutError as exc:
+        raise ReplyDeadline(f"no complete reply within {timeout:g}s") from exc
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and what caused it, outermost first (litellm wraps httpx/aiohttp/openai)."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 12:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _caused_by(exc: BaseException, *kinds: type[BaseException]) -> bool:
+    return any(isinstance(e, kinds) for e in _chain(exc))
+
+
+def _named_in_chain(exc: BaseException, *names: str) -> bool:
+    # httpx and aiohttp are litellm's, not ours: match their classes by name, not by import
+    return any(type(e).__name__ in names for e in _chain(exc))
 
 
 async def _close(response: Any) -> None:
@@ -507,11 +667,30 @@ async def _close(response: Any) -> None:
 
 
 _CONNECT_WORDS = ("connection error", "connection refused", "connecterror", "cannot connect")
+_STREAM_ERRORS = (
+    "ReadError",
+    "RemoteProtocolError",
+    "ClientPayloadError",
+    "TransferEncodingError",
+    "ServerDisconnectedError",
+    "IncompleteRead",
+)
 
 
 def _connect_failed(exc: BaseException) -> bool:
     text = str(exc).lower()
     return any(word in text for word in _CONNECT_WORDS)
+
+
+def _chain_text(exc: BaseException) -> str:
+    return " ".join(str(e) for e in _chain(exc)).lower()
+
+
+def _stream_failed(exc: BaseException) -> bool:
+    """The connection was made and then the body broke: not a refused connection, not a 500."""
+    if _named_in_chain(exc, "ConnectError", "ClientConnectorError", "ConnectionRefusedError"):
+        return False
+    return _named_in_chain(exc, *_STREAM_ERRORS) or "stream ended before" in _chain_text(exc)
 
 
 def _strip_fences(text: str) -> str:
@@ -535,5 +714,9 @@ def _short_validation(exc: ValidationError) -> str:
 
 def _brief(exc: BaseException) -> str:
     text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-    text = str(text).replace("litellm.", "").strip()
+    # a provider may echo the key it was sent; nothing from it is printed unredacted
+    text = " ".join(clean(str(text)).replace("litellm.", "").split())
+    # litellm stacks class names ("AuthenticationError: AuthenticationError: OpenAIException
+    # - ..."); the learner needs the provider's own words
+    text = re.sub(r"^(?:\w+(?:Error|Exception)(?::| -)\s*)+", "", text) or text
     return text if len(text) <= 300 else text[:297] + "..."

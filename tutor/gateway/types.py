@@ -29,16 +29,26 @@ class Chunk:
     text: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
     finish_reason: str | None = None
+    notes: list[str] = field(default_factory=list)
+    """On the last chunk: what the gateway refused (an oversized tool call), in plain words."""
 
 
 class GatewayError(Exception):
     """A model call failed for good: names the model, what happened and what to try."""
 
     def __init__(self, model: str, what: str, hint: str) -> None:
+        from tutor.redact import clean
+
+        # Providers echo keys and control codes in their messages; none may reach a
+        # terminal, a log or a results file, so every error is cleaned where it is made.
         self.model = model
-        self.what = what
-        self.hint = hint
-        super().__init__(f"{model}: {what}. {hint}")
+        self.what = _one_line(clean(what))
+        self.hint = _one_line(clean(hint))
+        super().__init__(f"{model}: {self.what}. {self.hint}")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 class ChatModel(Protocol):
