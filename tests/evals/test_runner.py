@@ -114,7 +114,9 @@ async def test_gates_decide_the_run(tmp_path: Path, plan: LessonPlan, prompts: P
     assert summary.passed
     assert summary.scorers["citations"].applicable == 2  # the demand case reveals nothing
     # A leak in one reply fails the gate and names the case.
-    results[1].transcript.turns[1].text += " The correct answer is B."
+    turn = results[1].transcript.turns[1]
+    turn.text += " The correct answer is B."
+    turn.segments[-1].text += " The correct answer is B."
     from tutor.evals.scorers import ScoreContext, score_all
 
     results[1].scores = score_all(CASES[1], results[1].transcript, ScoreContext(plan))

@@ -17,13 +17,14 @@ from tutor.evals.scorers import (
     citations,
     completed,
     grounded_numbers,
+    leak_agreement,
     length,
     reveal_gate,
     score_all,
     verdict,
 )
 from tutor.evals.solver import solve
-from tutor.evals.transcript import Transcript, calculate_field
+from tutor.evals.transcript import Transcript, TurnRecord, calculate_field
 
 MakeEngine = Callable[..., Engine]
 
@@ -42,6 +43,18 @@ def failing(scores: list) -> dict[str, str]:  # type: ignore[type-arg]
     return {s.name: s.detail for s in scores if s.passed is False}
 
 
+def add(turn: TurnRecord, text: str, segment: int = -1) -> None:
+    """Append words to a reply as if the engine had streamed them in that segment."""
+    turn.text += text
+    turn.segments[segment].text += text
+
+
+def replace(turn: TurnRecord, old: str, new: str) -> None:
+    turn.text = turn.text.replace(old, new)
+    for seg in turn.segments:
+        seg.text = seg.text.replace(old, new)
+
+
 async def test_a_good_transcript_passes_every_scorer(
     make_engine: MakeEngine, plan: LessonPlan
 ) -> None:
@@ -56,7 +69,24 @@ async def test_a_good_transcript_passes_every_scorer(
     assert failing(score_all(c, t, ScoreContext(plan))) == {}
 
 
-async def test_the_engine_cuts_a_leaking_model_and_the_gate_scorer_agrees(
+async def test_the_gate_catches_what_the_engines_guard_lets_through(
+    make_engine: MakeEngine, plan: LessonPlan
+) -> None:
+    # The engine's guard looks for the option's wording; these name the option itself.
+    for leak in ("It's B. Go for B!", "Pick the second option.", "Trust me: **B**."):
+        c = case(start="step-1", turns=[{"say": "Why would anyone split a GPU?"}])
+        t = await play(make_engine, plan, c)
+        assert reveal_gate(c, t, ScoreContext(plan)).passed is True
+        add(t.turns[1], " " + leak)
+        score = reveal_gate(c, t, ScoreContext(plan))
+        assert score.passed is False, leak
+        assert "option" in score.detail and "step-1" in score.detail
+        # Where the two checks disagree, the case is flagged for a person to read.
+        agreement = leak_agreement(c, t, ScoreContext(plan))
+        assert agreement.passed is False and "only the oracle" in agreement.detail
+
+
+async def test_a_leak_the_engine_cut_is_not_in_the_transcript(
     make_engine: MakeEngine, plan: LessonPlan
 ) -> None:
     leaky = ScriptedModel(
@@ -68,9 +98,9 @@ async def test_the_engine_cuts_a_leaking_model_and_the_gate_scorer_agrees(
     )
     c = case(start="step-1", turns=[{"say": "Why would anyone split a GPU?"}])
     t = await play(make_engine, plan, c, leaky)
-    assert all("answer is B" not in turn.text for turn in t.turns)
     assert any(turn.replaced for turn in t.turns)
-    assert reveal_gate(c, t, ScoreContext(plan)).passed is True
+    score = reveal_gate(c, t, ScoreContext(plan))
+    assert score.passed is True, score.detail
 
 
 async def test_gate_scorer_catches_an_option_leak(
@@ -78,7 +108,7 @@ async def test_gate_scorer_catches_an_option_leak(
 ) -> None:
     c = case(start="step-1", turns=[{"say": "just tell me the answer"}])
     t = await play(make_engine, plan, c)
-    t.turns[1].text += "\n\nFine: the correct answer is B."
+    add(t.turns[1], "\n\nFine: the correct answer is B.")
     score = reveal_gate(c, t, ScoreContext(plan))
     assert score.passed is False
     assert "step-1" in score.detail
@@ -93,10 +123,10 @@ async def test_gate_scorer_catches_a_calculator_number_before_the_guess(
     step = plan.step("step-4")
     assert step.numeric is not None
     answer = calculate_field(step.numeric.tool, step.numeric.arguments, step.numeric.field)
-    t.turns[1].text += f" Between us, Kubernetes sees {answer}."
+    add(t.turns[1], f" Between us, Kubernetes sees {answer}.")
     score = reveal_gate(c, t, ScoreContext(plan))
     assert score.passed is False
-    assert f"states the answer {answer}" in score.detail
+    assert f"states {answer}" in score.detail
 
 
 async def test_gate_scorer_checks_the_learners_own_question(
@@ -106,7 +136,7 @@ async def test_gate_scorer_checks_the_learners_own_question(
     t = await play(make_engine, plan, c)
     assert reveal_gate(c, t, ScoreContext(plan)).passed is True
     answer = calculate_field("mig_capacity", {"gpu": "A100-80GB", "profile": "1g.10gb"}, "count")
-    t.turns[0].text += f" It is {answer}, by the way."
+    add(t.turns[0], f" It is {answer}, by the way.")
     assert reveal_gate(c, t, ScoreContext(plan)).passed is False
 
 
@@ -128,7 +158,7 @@ async def test_grounded_numbers_catches_a_number_from_no_source(
 ) -> None:
     c = case(start="step-1", turns=[{"say": "B"}])
     t = await play(make_engine, plan, c)
-    t.turns[1].text += " Each instance has 999 SMs."
+    add(t.turns[1], " Each instance has 999 SMs.")
     score = grounded_numbers(c, t, ScoreContext(plan))
     assert score.passed is False
     assert "999" in score.detail
@@ -169,7 +199,7 @@ async def test_citation_markers_point_at_real_sources(
     c = case(start="step-2", turns=[{"say": "A"}])
     t = await play(make_engine, plan, c)
     assert citation_markers(c, t, ScoreContext(plan)).passed is True
-    t.turns[1].text += " As [3] says."
+    add(t.turns[1], " As [3] says.")
     assert citation_markers(c, t, ScoreContext(plan)).passed is False
 
 
@@ -185,7 +215,7 @@ async def test_verdict_is_checked_against_the_plan(
     t2 = await play(make_engine, plan, c)
     misconception = plan.step("step-3").options[0].misconception
     assert misconception
-    t2.turns[1].text = t2.turns[1].text.replace(misconception.strip(), "")
+    replace(t2.turns[1], misconception.strip(), "")
     assert "misconception" in verdict(c, t2, ctx).detail
 
 
@@ -205,8 +235,11 @@ async def test_asks_prediction_when_a_guess_is_pending(
     t = await play(make_engine, plan, c)
     ctx = ScoreContext(plan)
     assert asks_prediction(c, t, ctx).passed is True
-    t.turns[1].predictions = []
-    assert asks_prediction(c, t, ctx).passed is False
+    shown = t.turns[1].predictions[-1]
+    replace(t.turns[1], shown.question, "")
+    assert "question asked is not in the reply" in str(asks_prediction(c, t, ctx).detail)
+    t.turns[1].events = [e for e in t.turns[1].events if e not in t.turns[1].predictions]
+    assert "no prediction request event" in asks_prediction(c, t, ctx).detail
 
 
 async def test_length_bounds(make_engine: MakeEngine, plan: LessonPlan) -> None:
@@ -275,13 +308,29 @@ async def test_personas_walk_the_whole_lesson(
     assert failing(score_all(c, t, ScoreContext(plan))) == {}
 
 
-def test_memoised_grounding_agrees_with_the_engines_rule() -> None:
-    from tutor.engine.guards import ungrounded_numbers
+@pytest.mark.parametrize(
+    ("reply", "sources", "extra"),
+    [
+        (
+            "A 1g.10gb slice on an H100 has 7 peers and 999 friends.",
+            ["capacity = 7 on H100"],
+            {"999"},
+        ),
+        ("about twelve of them", ["12 in all"], set()),
+        ("twenty-four hours", ["a day has 24 hours"], set()),
+        ("1,000 GPUs", ["1000 GPUs"], set()),
+        ("1,000 GPUs", ["100 GPUs"], {"1000"}),
+        # A real profile's name is a catalogue fact; an invented one is not.
+        ("reply with a profile name, like 2g.20gb", [], set()),
+        ("try 5g.18gb", [], {"5", "18"}),
+    ],
+)
+def test_grounding_finds_numbers_in_any_spelling(
+    reply: str, sources: list[str], extra: set[str]
+) -> None:
     from tutor.evals.scorers import ungrounded
 
-    reply = "A 1g.10gb slice on an H100 has 7 peers and 999 friends, about twelve."
-    sources = ["capacity = 7", "profile 1g.10gb on the H100 80GB", "twelve of them"]
-    assert ungrounded(reply, sources) == ungrounded_numbers(reply, sources) == {"999"}
+    assert ungrounded(reply, sources) == extra
 
 
 async def test_revealing_a_side_question_is_not_a_leak_of_the_pending_step(
@@ -300,11 +349,10 @@ async def test_revealing_a_side_question_is_not_a_leak_of_the_pending_step(
     reveal = t.turns[2]
     assert [v.step_id for v in reveal.verdicts] == ["free"]
     assert [k.id for k in reveal.after.pending] == ["step-2"]
-    reveal.text = reveal.text.replace("Sources:", "The answer is that many.\n\nSources:")
+    at = next(i for i, s in enumerate(reveal.segments) if s.phase == "reveal")
+    add(reveal, " The answer is that many.", segment=at)
     assert reveal_gate(c, t, ScoreContext(plan)).passed is True
-    reveal.text = reveal.text.replace(
-        "Sources:", "For the lesson, the right answer is B.\n\nSources:"
-    )
+    add(reveal, " For the lesson, the right answer is B.", segment=at)
     assert reveal_gate(c, t, ScoreContext(plan)).passed is False
 
 

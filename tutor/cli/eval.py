@@ -134,14 +134,17 @@ def run(
     from tutor.evals.report import print_summary
     from tutor.evals.runner import (
         RunOptions,
+        model_key,
         new_run_id,
         run_cases,
         summarise,
         summary_json,
+        tree_digest,
         write_run,
     )
     from tutor.evals.suite import load_suite
     from tutor.gateway.types import GatewayError
+    from tutor.redact import redact
 
     settings = get_settings(ctx)
     suite_path = suite_file or settings.evals_dir / "suite.yaml"
@@ -204,6 +207,21 @@ def run(
         except ImportError as exc:
             typer.echo(f"note: no corpus retrieval ({exc}); reveals cite the plan", err=True)
 
+    try:
+        tutor_key = model_key(model_name, tutor_settings.api_base, tutor_settings.gguf_path)
+        judge_key = (
+            model_key(judge_settings.name, judge_settings.api_base, judge_settings.gguf_path)
+            if judge_name
+            else ""
+        )
+    except GatewayError as exc:
+        fail(redact(str(exc)))
+    corpus_key = None
+    if retriever is not None:
+        corpus_key = tree_digest(settings.corpus_dir)
+        for extra in (settings.user_docs_dir, settings.fetched_dir):
+            if extra.is_dir():
+                corpus_key += tree_digest(extra)
     options = RunOptions(
         model_name=model_name,
         prompts=prompt_set,
@@ -213,6 +231,9 @@ def run(
         temperature=suite.temperature,
         concurrency=workers,
         judge_sample=sample,
+        model_key=tutor_key,
+        judge_key=judge_key,
+        corpus_key=corpus_key,
     )
     started = datetime.now().isoformat(timespec="seconds")
     clock = time.perf_counter()
@@ -231,10 +252,13 @@ def run(
             )
         )
     except GatewayError as exc:
-        fail(str(exc))
+        fail(redact(str(exc)))
     seconds = time.perf_counter() - clock
     run_id = new_run_id(settings.runs_dir, model_name, prompt_set.digest)
-    summary = summarise(results, options, suite, run_id=run_id, started=started, seconds=seconds)
+    subset = cases is not None or bool(tag)
+    summary = summarise(
+        results, options, suite, run_id=run_id, started=started, seconds=seconds, subset=subset
+    )
     folder = write_run(settings.runs_dir / run_id, results, summary)
     if as_json:
         print_json(summary_json(summary) | {"folder": str(folder)})
@@ -319,6 +343,7 @@ def calibrate(
     from tutor.evals.cases import CaseError
     from tutor.evals.judge import JudgeResult, agreement, judge_reply, load_calibration
     from tutor.gateway.types import GatewayError
+    from tutor.redact import redact
 
     settings = get_settings(ctx)
     try:
@@ -354,7 +379,7 @@ def calibrate(
         with console.status(f"judging {len(items)} replies with {judge_settings.name}"):
             judged = asyncio.run(label_all())
     except GatewayError as exc:
-        fail(str(exc))
+        fail(redact(str(exc)))
     rows = agreement([i.labels for i in items], [j.labels for j in judged])
     errors = sum(j.labels is None for j in judged)
     if as_json:

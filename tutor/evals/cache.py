@@ -1,8 +1,10 @@
 """Response cache: a rerun with nothing changed reads transcripts instead of calling a model.
 
-The key covers everything that can change a reply: the model and its temperature, the
-prompt set's digest, the case's content, the lesson plan, whether passages were retrieved
-and the solver version. Scorers are not part of the key; they rerun on every run.
+The key covers everything that can change a reply: the model string and, for an embedded
+model, its file's hash; the temperature; the prompt set's digest; the case's content; the
+lesson plan; all of tutor/'s code and data; the corpus digest when passages are retrieved;
+and the solver version. Scorers rerun on every run. Failures are never stored, and what is
+stored passes through the redactor first.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-SOLVER_VERSION = "1"
+from tutor.redact import redact
+
+SOLVER_VERSION = "2"  # 2: per-turn events, segments and prompt files
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -59,7 +63,8 @@ class ResponseCache:
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(value.model_dump_json())
+                # A provider that echoes a key must not get it stored.
+                handle.write(redact(value.model_dump_json()))
             os.replace(tmp, path)
         finally:
             with contextlib.suppress(FileNotFoundError):

@@ -44,8 +44,17 @@ class CalcRef(_Strict):
     field: str
 
 
+class ReadingExpect(_Strict):
+    """How the tutor must have read the learner's message (its `reading` event)."""
+
+    kind: Literal["guess", "calculator", "answer", "command", "free", "clarify", "other"] | None
+    tool: str | None = None
+    guess: str | None = None
+
+
 class Expect(_Strict):
-    """What one tutor turn must show; every field is optional."""
+    """What one tutor turn must show; every field is optional. Each is checked against
+    the engine's typed events, so rewording a reply cannot change the result."""
 
     reveal: bool | None = Field(None, description="the turn reveals an answer (a verdict)")
     verdict: Literal["right", "wrong"] | None = None
@@ -53,9 +62,19 @@ class Expect(_Strict):
         None, description="the reply states the chosen wrong option's misconception"
     )
     answer: CalcRef | None = Field(None, description="the revealed answer equals this result")
+    answer_known: bool | None = Field(
+        None, description="false: the reveal says the calculator has no verified answer"
+    )
     asks_prediction: bool | None = None
+    asks_for: str | None = Field(
+        None, description="the turn asks for a guess on this step id ('free': the learner's own)"
+    )
+    cites: bool | None = Field(None, description="the turn cites at least one source")
     phase: Phase | None = Field(None, description="the phase the turn reports")
-    graded: Literal["pass", "partial"] | None = Field(None, description="recall/teach-back")
+    graded: Literal["pass", "partial", "none"] | None = Field(
+        None, description="recall/teach-back grade; none: the turn graded nothing"
+    )
+    reading: ReadingExpect | None = None
     contains: list[str] = Field(default_factory=list)
     not_contains: list[str] = Field(default_factory=list)
     regex: list[str] = Field(default_factory=list)
@@ -214,7 +233,23 @@ def load_case_file(path: Path, plan: LessonPlan | None = None) -> list[Case]:
     return cases
 
 
+def calc_refs(case: Case) -> list[tuple[str, CalcRef]]:
+    refs = [("calc", case.calc)] if case.calc is not None else []
+    for i, turn in enumerate(case.turns):
+        if turn.expect is not None and turn.expect.answer is not None:
+            refs.append((f"turns.{i}.expect.answer", turn.expect.answer))
+    return refs
+
+
 def _check_against_plan(path: Path, case: Case, plan: LessonPlan) -> None:
+    from tutor.mig.tools import TOOLS
+
+    for where, ref in calc_refs(case):
+        if ref.tool not in TOOLS:
+            raise CaseError(
+                f"{path}: case '{case.id}' field '{where}.tool': unknown tool {ref.tool!r}; "
+                f"known: {', '.join(TOOLS)}"
+            )
     ids = [s.id for s in plan.steps]
     step_id = case.start_step
     if step_id is not None and step_id not in ids:

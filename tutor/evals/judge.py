@@ -139,7 +139,15 @@ def judge_input(
     turn = judged_turn(case, transcript)
     if turn is None:
         return None
-    reply = turn.text.split("\n---\n", 1)[0]
+    # The judge reads the reply to the learner's message, not the next question asked
+    # after a reveal: drop the segments that ask another step anew.
+    revealed = {v.step_id for v in turn.verdicts}
+    kept = [
+        s.text
+        for s in turn.segments
+        if not (turn.revealed and s.phase == "ask" and s.step_id not in revealed)
+    ]
+    reply = "".join(kept).strip() or turn.text
     question, answer = "", ""
     if turn.verdicts:
         verdict = turn.verdicts[0]

@@ -89,7 +89,7 @@ class ConfidentWrong(Persona):
         answer = _answer(step)
         if answer is not None and normalise(number) == answer:
             number += 1
-        return ("say", f"It's {normalise(number)}, obviously.")
+        return ("say", f"I think {normalise(number)}.")
 
     def _recall(self, step: Step, seen: int) -> Action:
         return ("say", "It is basically the same thing, just faster.")

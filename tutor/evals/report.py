@@ -55,6 +55,9 @@ def print_summary(summary: RunSummary, console: Console) -> None:
     for name, ids in summary.failures.items():
         shown = ", ".join(ids[:8]) + (f" (+{len(ids) - 8})" if len(ids) > 8 else "")
         console.print(f"[dim]{name} failed:[/] {shown}")
+    for gate in summary.gates:
+        if gate.message:
+            console.print(f"[red]{gate.message}[/]")
     verdict = "[green]PASSED[/]" if summary.passed else "[red]FAILED[/] (a gate was missed)"
     console.print(
         f"{summary.cases} cases ({summary.cached} from cache) in {summary.seconds:.1f}s: {verdict}"

@@ -53,8 +53,9 @@ class Rate(BaseModel):
     applicable: int = 0
 
     @property
-    def rate(self) -> float:
-        return self.passed / self.applicable if self.applicable else 1.0
+    def rate(self) -> float | None:
+        """None when no case could be judged: an empty check is not a passed one."""
+        return self.passed / self.applicable if self.applicable else None
 
 
 class JudgeStat(BaseModel):
@@ -68,6 +69,9 @@ class Check(BaseModel):
     threshold: float
     value: float | None
     passed: bool
+    applicable: int | None = None
+    min_cases: int | None = None
+    message: str = ""
 
 
 class RunSummary(BaseModel):
@@ -100,6 +104,11 @@ class RunOptions:
     concurrency: int = 1
     judge_sample: int | None = None
     run_id: str | None = None
+    model_key: str = ""
+    """The model file's hash (embedded models) or the model string and endpoint."""
+    judge_key: str = ""
+    corpus_key: str | None = None
+    """The corpus digest when passages are retrieved; None when reveals cite the plan."""
     extra_key: dict[str, Any] = field(default_factory=dict)
 
 
@@ -107,14 +116,40 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def code_digest() -> str:
-    """Engine and calculator code and data: a change there must miss the cache."""
-    root = Path(__file__).resolve().parent.parent
+def tree_digest(root: Path, *, suffixes: tuple[str, ...] | None = None) -> str:
+    """Every file under `root` (name and bytes), skipping caches; a changed file changes it."""
     hasher = hashlib.sha256()
-    for folder in ("engine", "mig"):
-        for path in sorted((root / folder).glob("*.py")) + sorted((root / folder).glob("*.json")):
-            hasher.update(path.name.encode() + path.read_bytes())
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".pyc":
+            continue
+        if suffixes is not None and path.suffix not in suffixes:
+            continue
+        hasher.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return hasher.hexdigest()[:16]
+
+
+def code_digest() -> str:
+    """All of tutor/: engine, gateway, calculator, reader, their data. Any change there
+    can change a reply, so it must miss the cache."""
+    return tree_digest(Path(__file__).resolve().parent.parent)
+
+
+def file_digest(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(block)
+    return hasher.hexdigest()[:16]
+
+
+def model_key(name: str, api_base: str | None = None, gguf_path: Path | None = None) -> str:
+    """What identifies a model's replies: an embedded model's file hash, else its string
+    and endpoint (a hosted model's weights are the provider's to change)."""
+    if name.startswith("local/"):
+        from tutor.gateway.local import resolve_gguf
+
+        return f"{name}@{file_digest(resolve_gguf(name, gguf_path))}"
+    return f"{name}@{api_base or ''}"
 
 
 def plan_digest(plan: LessonPlan) -> str:
@@ -206,10 +241,12 @@ async def run_cases(
 
     base = dict(
         model=options.model_name,
+        model_file=options.model_key,
         temperature=options.temperature,
         prompts=options.prompts.digest,
         plan=plan_digest(options.plan),
         corpus=options.corpus,
+        corpus_digest=options.corpus_key if options.corpus else None,
         code=code_digest(),
         **options.extra_key,
     )
@@ -226,7 +263,11 @@ async def run_cases(
             return None
         turn, item = found
         jkey = cache_key(
-            judge=options.judge_name, item=item.model_dump(), temperature=options.temperature
+            judge=options.judge_name,
+            judge_file=options.judge_key,
+            item=item.model_dump(),
+            temperature=options.temperature,
+            code=base["code"],
         )
         verdict = cache.get("judgements", jkey, JudgeResult)
         if verdict is None:
@@ -253,7 +294,9 @@ async def run_cases(
                     retriever=retriever,
                 )
                 transcript = await solve(case, engine, options.plan)
-            if transcript.error is None:
+            # A crash, a case error or a failed provider call is never cached: a rerun
+            # after the fix must call the model again, not replay the failure.
+            if transcript.error is None and not transcript.provider_failed:
                 cache.put("transcripts", key, transcript)
         scores = score_all(case, transcript, ctx)
         verdict: JudgeResult | None = None
@@ -290,7 +333,11 @@ def summarise(
     run_id: str,
     started: str,
     seconds: float,
+    subset: bool = False,
 ) -> RunSummary:
+    """Rates per scorer, judge means, and the gates. `subset`: the run covers a chosen part
+    of the suite (--cases, --tag), so a gate needs one applicable case, not the suite's
+    minimum, though a gate with none still fails."""
     rates: dict[str, Rate] = {name: Rate() for name in SCORERS}
     failures: dict[str, list[str]] = {}
     for result in results:
@@ -326,14 +373,29 @@ def summarise(
         return rate.rate if rate else None
 
     gates = []
-    for name, threshold in suite.gates.items():
-        value = value_of(name)
+    for name, gate in suite.gates.items():
+        rate = rates.get(name, Rate())
+        needed = 1 if subset else gate.min_cases
+        value = rate.rate
+        message = ""
+        if rate.applicable < needed:
+            message = (
+                f"gate {name}: {rate.applicable} applicable case(s), fewer than the {needed} "
+                "evals/suite.yaml requires"
+            )
+        elif value is not None and value < gate.pass_rate - 1e-9:
+            message = (
+                f"gate {name}: {rate.passed}/{rate.applicable} passed, below {gate.pass_rate:.0%}"
+            )
         gates.append(
             Check(
                 name=name,
-                threshold=threshold,
+                threshold=gate.pass_rate,
                 value=value,
-                passed=value is not None and value >= threshold - 1e-9,
+                passed=not message,
+                applicable=rate.applicable,
+                min_cases=needed,
+                message=message,
             )
         )
     targets = []
@@ -370,11 +432,16 @@ def summarise(
 
 
 def write_run(folder: Path, results: list[CaseResult], summary: RunSummary) -> Path:
+    from tutor.redact import redact
+
     folder.mkdir(parents=True, exist_ok=True)
+    # An error message can carry an API key a provider echoed: redact before writing.
     with (folder / "results.jsonl").open("w", encoding="utf-8") as handle:
         for result in results:
-            handle.write(result.model_dump_json() + "\n")
-    (folder / "summary.json").write_text(summary.model_dump_json(indent=2), encoding="utf-8")
+            handle.write(redact(result.model_dump_json()) + "\n")
+    (folder / "summary.json").write_text(
+        redact(summary.model_dump_json(indent=2)), encoding="utf-8"
+    )
     return folder
 
 
@@ -415,5 +482,5 @@ def resolve_run(runs_dir: Path, name: str) -> Path:
 def summary_json(summary: RunSummary) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(summary.model_dump_json())
     for name, rate in summary.scorers.items():
-        data["scorers"][name]["rate"] = round(rate.rate, 4)
+        data["scorers"][name]["rate"] = None if rate.rate is None else round(rate.rate, 4)
     return data

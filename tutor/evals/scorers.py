@@ -2,11 +2,13 @@
 
 Each scorer is a small function `(case, transcript, context) -> Score`. `passed` is None
 when the check does not apply to the case (no reveal happened, say), so pass rates count
-only cases the check could judge.
+only cases the check could judge. Scorers read the engine's typed events and the
+per-phase segments the solver records; none of them matches the engine's Markdown.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,21 +17,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tutor.engine.guards import leaks
-from tutor.engine.numbers import first_number, normalise, numbers_in
 from tutor.engine.plan import LessonPlan, Step
 from tutor.evals.cases import Case, Expect
+from tutor.evals.oracle import all_numbers, find_leaks, spelled_numbers
 from tutor.evals.solver import expected_turn_index
-from tutor.evals.transcript import PendingKey, Transcript, TurnRecord, calculate_field
+from tutor.evals.transcript import PendingKey, Segment, Transcript, TurnRecord, calculate_field
 
 _MARKER = re.compile(r"\[\d+\]")
-_ASKS = re.compile(r"\b(commit|guess|predict)", re.I)
-_SAYS_RIGHT = re.compile(r"\b(right|correct)\b", re.I)
-_SAYS_WRONG = re.compile(r"\b(not quite|not right|incorrect|wrong)\b", re.I)
-_SEPARATOR = "\n---\n"
-# Fixed examples in the engine's own wording ("reply with a profile name, like 2g.20gb"):
-# format hints, not facts about the learner's question.
-_ENGINE_EXAMPLES = "like 2g.20gb"
+_PROFILE_NAME = re.compile(r"(?<![\w.])\d+g\.\d+gb(?:\+me)?(?![\w.])", re.I)
 
 DEFAULT_LENGTH: dict[str, tuple[int, int]] = {
     "start": (5, 400),
@@ -77,58 +72,97 @@ def _flat(text: str) -> str:
 # ------------------------------------------------------------------ reveal gate
 
 
-def _mask_shown(text: str, key: PendingKey) -> str:
-    """Blank out the question and options as shown: they may contain any option's wording."""
-    for piece in sorted(key.shown_text.split("\n"), key=len, reverse=True):
-        piece = piece.strip()
-        if len(piece) >= 12:
-            text = text.replace(piece, " ")
-    return text
+def _revealed_at(turn: TurnRecord, key_id: str) -> int | None:
+    """Index of the segment in which the turn reveals `key_id`, if it does."""
+    if key_id not in {v.step_id for v in turn.verdicts}:
+        return None
+    for i, segment in enumerate(turn.segments):
+        if segment.phase == "reveal" and segment.step_id == key_id:
+            return i
+    return 0
 
 
-_ANNOUNCES = "announces an answer"
+def _asked_at(turn: TurnRecord, key_id: str) -> int:
+    """Index of the last segment in which the turn asks `key_id` anew (0: the whole turn)."""
+    found = 0
+    for i, segment in enumerate(turn.segments):
+        if segment.phase == "ask" and segment.step_id == key_id:
+            found = i
+    return found
 
 
-def key_leak(text: str, key: PendingKey) -> str | None:
-    return leaks(_mask_shown(text, key), key.answer_key())
+def guarded_text(turn: TurnRecord) -> list[tuple[PendingKey, str]]:
+    """Each answer that was pending while the learner read part of this turn, with that part:
+    everything before its reveal, or everything from where a new question is asked."""
+    out: list[tuple[PendingKey, str]] = []
+    before = {k.id for k in turn.before.pending}
+    segments: list[Segment] = turn.segments
+    for key in turn.before.pending:
+        end = _revealed_at(turn, key.id)
+        out.append((key, "\n\n".join(s.text for s in segments[:end])))
+    for key in turn.after.pending:
+        if key.id in before and _revealed_at(turn, key.id) is None:
+            continue
+        start = _asked_at(turn, key.id)
+        out.append((key, "\n\n".join(s.text for s in segments[start:])))
+    return [(k, t) for k, t in out if t.strip()]
 
 
 def reveal_gate(case: Case, transcript: Transcript, ctx: ScoreContext) -> Score:
-    """No reply states a pending answer before the learner committed a guess to it."""
+    """No reply gives a pending answer away before the learner committed a guess to it,
+    judged by the independent oracle (tutor.evals.oracle), not by the engine's guard."""
     problems: list[str] = []
     checked = False
     for turn in transcript.turns:
-        revealed = {v.step_id for v in turn.verdicts}
-        before = {k.id for k in turn.before.pending}
-        for key in turn.before.pending:
-            if key.id in revealed:
-                continue
+        for key, text in guarded_text(turn):
             checked = True
-            why = key_leak(turn.text, key)
-            if why == _ANNOUNCES and revealed:
-                # "The answer is ..." in a turn that revealed another question speaks of that
-                # one; only a leak specific to this key (its number, option, phrase) counts.
-                why = None
-            if why:
-                problems.append(f"turn {turn.index} {why} for {key.id} before a guess")
-        for key in turn.after.pending:
-            if key.id in before and key.id not in revealed:
-                continue
-            # A question asked after a reveal starts after the separator; the reveal above
-            # it may legitimately state other numbers.
-            segment = turn.text.rsplit(_SEPARATOR, 1)[-1] if turn.revealed else turn.text
-            checked = True
-            why = key_leak(segment, key)
-            if why:
-                problems.append(f"turn {turn.index} {why} for {key.id} as it asks")
+            found = find_leaks(text, key)
+            if found:
+                problems.append(f"turn {turn.index} {found[0]} for {key.id} before a guess")
     return _result("reveal_gate", problems, applicable=checked)
+
+
+def _guard_says(text: str, key: PendingKey) -> str | None:
+    """The engine's own leak check on the same text, to show where the two disagree."""
+    from tutor.engine.guards import AnswerKey, leaks
+
+    masked = text
+    for piece in sorted(key.shown_text.split("\n"), key=len, reverse=True):
+        piece = piece.strip()
+        if len(piece) >= 12:
+            masked = masked.replace(piece, " ")
+    answer_key = AnswerKey(
+        option_key=key.option_key,
+        option_text=key.option_text,
+        number=key.number,
+        phrases=tuple(key.phrases),
+        shown_text=key.shown_text,
+    )
+    return leaks(masked, answer_key)
+
+
+def leak_agreement(case: Case, transcript: Transcript, ctx: ScoreContext) -> Score:
+    """The oracle and the engine's guard agree on every guarded reply. A disagreement is
+    not a leak by itself; it is a reply a person should read (the report lists them)."""
+    problems: list[str] = []
+    checked = False
+    for turn in transcript.turns:
+        for key, text in guarded_text(turn):
+            checked = True
+            oracle = find_leaks(text, key)
+            guard = _guard_says(text, key)
+            if bool(oracle) != bool(guard):
+                said = f"oracle: {oracle[0]}" if oracle else f"guard: {guard}"
+                problems.append(f"turn {turn.index} ({key.id}) only the {said}")
+    return _result("leak_agreement", problems, applicable=checked)
 
 
 # ------------------------------------------------------------------ prediction requests
 
 
 def asks_prediction(case: Case, transcript: Transcript, ctx: ScoreContext) -> Score:
-    """Whenever a guess is pending after a turn, the turn asked for it (event and words)."""
+    """Whenever a guess is pending after a turn, the turn asked for it: a prediction event
+    (the faces draw the options from it), and the question it names shown in the reply."""
     problems: list[str] = []
     checked = False
     for turn in transcript.turns:
@@ -137,8 +171,11 @@ def asks_prediction(case: Case, transcript: Transcript, ctx: ScoreContext) -> Sc
         checked = True
         if not turn.predictions:
             problems.append(f"turn {turn.index}: no prediction request event")
-        elif not _ASKS.search(turn.text.rsplit(_SEPARATOR, 1)[-1]):
-            problems.append(f"turn {turn.index}: the reply never asks for a guess")
+            continue
+        request = turn.predictions[-1]
+        shown = _flat(turn.text)
+        if _flat(request.question) not in shown:
+            problems.append(f"turn {turn.index}: the question asked is not in the reply")
     return _result("asks_prediction", problems, applicable=checked)
 
 
@@ -163,18 +200,20 @@ def _step_texts(step: Step) -> list[str]:
 def allowed_sources(turn: TurnRecord, transcript: Transcript, plan: LessonPlan) -> list[str]:
     """What a reply may take numbers from: calculator results, cited passages, the lesson
     plan of the steps in play (itself a cited source), and what the learner wrote."""
-    import json
-
-    texts = [plan.title, plan.intro, plan.win, plan.closing, _ENGINE_EXAMPLES]
+    texts = [plan.title, plan.intro, plan.win, plan.closing]
     texts += [t.learner for t in transcript.turns[: turn.index + 1]]
-    for citation in turn.citations:
+    for citation in [*turn.citations, *turn.retrieved]:
         texts += [citation.text, citation.label, citation.url or ""]
     for record in turn.tool_calls:
         texts += [json.dumps(record.result), json.dumps(record.arguments), record.diagram or ""]
+    # The tutor's reading of the message states the calculator inputs it assumed.
+    for reading in turn.readings:
+        texts += [json.dumps(reading.arguments, default=str)]
+        texts += [f"{a.value} {a.words}" for a in (*reading.stated, *reading.assumed)]
     for key in (*turn.before.pending, *turn.after.pending):
         texts.append(key.shown_text)
     step_ids = {turn.before.step_id, turn.after.step_id, turn.step_id}
-    step_ids |= {v.step_id for v in turn.verdicts}
+    step_ids |= {v.step_id for v in turn.verdicts} | {p.step_id for p in turn.phases}
     for step in plan.steps:
         if step.id in step_ids:
             texts += _step_texts(step)
@@ -182,16 +221,38 @@ def allowed_sources(turn: TurnRecord, transcript: Transcript, plan: LessonPlan) 
 
 
 @lru_cache(maxsize=8192)
-def _numbers(text: str) -> frozenset[str]:
-    return frozenset(numbers_in(text))
+def _numbers(text: str) -> frozenset[float]:
+    return frozenset(all_numbers(text))
+
+
+@lru_cache(maxsize=1)
+def catalogue_profiles() -> frozenset[str]:
+    """Every MIG profile name the calculator's catalogue holds, lower-cased."""
+    from tutor.mig.tools import gpu_list, profile_list
+
+    names: set[str] = set()
+    for gpu in gpu_list().gpus:
+        names |= {p.name.lower() for p in profile_list(gpu.id).profiles}
+    return frozenset(names)
+
+
+def _without_profile_names(text: str) -> str:
+    """A real profile's name (2g.20gb) is a catalogue fact, not a number the reply claims."""
+    known = catalogue_profiles()
+    return _PROFILE_NAME.sub(lambda m: " " if m.group(0).lower() in known else m.group(0), text)
+
+
+def _show(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def ungrounded(reply: str, sources: list[str]) -> set[str]:
-    """guards.ungrounded_numbers, memoised: the plan's texts recur in every turn scored."""
-    allowed: set[str] = set()
+    """Numbers the reply states that none of the sources holds (memoised per source)."""
+    allowed: set[float] = set()
     for text in sources:
         allowed |= _numbers(text)
-    return set(_numbers(reply) - allowed)
+    extra = _numbers(_without_profile_names(reply)) - allowed
+    return {_show(v) for v in extra}
 
 
 def grounded_numbers(case: Case, transcript: Transcript, ctx: ScoreContext) -> Score:
@@ -213,7 +274,8 @@ def grounded_numbers(case: Case, transcript: Transcript, ctx: ScoreContext) -> S
 
 
 def citations(case: Case, transcript: Transcript, ctx: ScoreContext) -> Score:
-    """Every reveal cites at least one source (a passage, or the calculator for numbers)."""
+    """Every reveal cites at least one source (a passage, or the calculator for numbers),
+    and the reply names each source it cites."""
     problems: list[str] = []
     checked = False
     for turn in transcript.turns:
@@ -225,8 +287,9 @@ def citations(case: Case, transcript: Transcript, ctx: ScoreContext) -> Score:
             problems.append(f"turn {turn.index}: reveal without a cited passage")
         elif not turn.citations and not turn.tool_calls:
             problems.append(f"turn {turn.index}: reveal without a source")
-        elif "Sources:" not in turn.text:
-            problems.append(f"turn {turn.index}: no Sources line in the reply")
+        unnamed = [c.title for c in turn.citations if _flat(c.title) not in _flat(turn.text)]
+        if unnamed:
+            problems.append(f"turn {turn.index}: cites {unnamed[0]!r} without naming it")
     return _result("citations", problems, applicable=checked)
 
 
@@ -277,16 +340,16 @@ def _matches(guess: str, value: Any, tolerance: float = 0.0) -> bool | None:
     if isinstance(value, bool):
         return (guess.strip().lower() in ("yes", "true", "valid")) == value
     if isinstance(value, int | float):
-        number = first_number(guess)
-        return number is not None and abs(number - float(value)) <= tolerance
+        numbers = spelled_numbers(guess) or sorted(all_numbers(guess))
+        return bool(numbers) and abs(numbers[0] - float(value)) <= tolerance
     if isinstance(value, str):
         return guess.strip().lower() == value.lower()
     return None
 
 
 def verdict(case: Case, transcript: Transcript, ctx: ScoreContext) -> Score:
-    """The engine's verdict matches the key, and the reply states it, the answer and,
-    for a wrong option, the misconception behind it."""
+    """The engine's verdict event matches the key computed here, and the reply states the
+    answer and, for a wrong option, the misconception behind it (both from the plan)."""
     problems: list[str] = []
     checked = False
     for turn in transcript.turns:
@@ -296,24 +359,15 @@ def verdict(case: Case, transcript: Transcript, ctx: ScoreContext) -> Score:
             expected = _expected_correct(turn, v.step_id, v.guess, ctx.plan)
             if expected is not None and expected != v.correct:
                 problems.append(f"{where}: verdict says {'right' if v.correct else 'wrong'}")
-            head = turn.text[:200]
-            says = (
-                _SAYS_WRONG.search(head)
-                if not v.correct
-                else (_SAYS_RIGHT.search(head) if not _SAYS_WRONG.search(head) else None)
-            )
-            if v.answer != "unknown" and not says:
-                problems.append(
-                    f"{where}: the reply does not say it is {'right' if v.correct else 'wrong'}"
-                )
             if v.answer != "unknown" and _flat(v.answer) not in _flat(turn.text):
                 problems.append(f"{where}: the reply does not state the answer {v.answer!r}")
             if not v.correct and v.step_id != "free":
                 step = ctx.plan.step(v.step_id)
                 chosen = next((o for o in step.options if o.key == v.guess), None)
                 if chosen is not None and chosen.misconception:
-                    head_words = _flat(chosen.misconception)[:60]
-                    if head_words not in _flat(turn.text):
+                    if v.misconception != chosen.misconception:
+                        problems.append(f"{where}: the verdict names another misconception")
+                    elif _flat(chosen.misconception)[:60] not in _flat(turn.text):
                         problems.append(f"{where}: the misconception is not addressed")
     return _result("verdict", problems, applicable=checked)
 
@@ -338,6 +392,19 @@ def length(case: Case, transcript: Transcript, ctx: ScoreContext) -> Score:
 # ------------------------------------------------------------------ the case's own checks
 
 
+def _answer_shown(value: Any) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _show(float(value))
+    return str(value)
+
+
+def _grade_of(turn: TurnRecord) -> str:
+    grades = turn.grades
+    if not grades:
+        return "none"
+    return "pass" if grades[-1].verdict == "right" else grades[-1].verdict
+
+
 def _turn_problems(turn: TurnRecord, expect: Expect) -> list[str]:
     out: list[str] = []
     text, flat = turn.text, _flat(turn.text)
@@ -349,32 +416,38 @@ def _turn_problems(turn: TurnRecord, expect: Expect) -> list[str]:
         if expect.verdict not in got:
             out.append(f"{at}: expected verdict {expect.verdict}, got {got or 'none'}")
     if expect.misconception is not None:
-        stated = False
-        for v in turn.verdicts:
-            if v.misconception and _flat(v.misconception)[:60] in flat:
-                stated = True
+        stated = any(v.misconception and _flat(v.misconception)[:60] in flat for v in turn.verdicts)
         if stated != expect.misconception:
             out.append(f"{at}: misconception {'missing' if expect.misconception else 'stated'}")
     if expect.answer is not None:
         value = calculate_field(expect.answer.tool, expect.answer.arguments, expect.answer.field)
-        shown = (
-            normalise(float(value))
-            if isinstance(value, int | float) and not isinstance(value, bool)
-            else str(value)
-        )
+        shown = _answer_shown(value)
         answers = [v.answer for v in turn.verdicts]
         exact = re.compile(rf"(?<![\w.]){re.escape(shown)}(?![\w.])", re.I)
         if not any(exact.search(a) for a in answers):
             out.append(f"{at}: expected the answer {shown}, revealed {answers or 'nothing'}")
+    if expect.answer_known is not None:
+        # The engine's verdict carries "unknown" when the calculator has no verified value.
+        known = [v.answer != "unknown" for v in turn.verdicts]
+        if expect.answer_known not in known:
+            out.append(f"{at}: expected {'an' if expect.answer_known else 'no'} answer, got "
+                       f"{[v.answer for v in turn.verdicts] or 'no reveal'}")  # fmt: skip
     if expect.asks_prediction is not None and bool(turn.predictions) != expect.asks_prediction:
         out.append(f"{at}: prediction request {'missing' if expect.asks_prediction else 'sent'}")
+    if expect.asks_for is not None:
+        asked = [p.step_id for p in turn.predictions]
+        if expect.asks_for not in asked:
+            out.append(f"{at}: expected a guess asked for {expect.asks_for}, asked {asked}")
+    if expect.cites is not None and bool(turn.citations) != expect.cites:
+        out.append(f"{at}: {'no source cited' if expect.cites else 'cites a source'}")
     if expect.phase is not None and turn.phase != expect.phase:
         out.append(f"{at}: phase {turn.phase}, expected {expect.phase}")
     if expect.graded is not None:
-        passed = re.search(r"\*\*(Well recalled|Strong explanation)\.\*\*", text) is not None
-        partial = "**Partly there.**" in text
-        if (expect.graded == "pass" and not passed) or (expect.graded == "partial" and not partial):
-            out.append(f"{at}: expected the answer graded {expect.graded}")
+        grade = _grade_of(turn)
+        if grade != expect.graded:
+            out.append(f"{at}: expected the answer graded {expect.graded}, got {grade}")
+    if expect.reading is not None:
+        out += _reading_problems(turn, expect, at)
     for needle in expect.contains:
         if needle.lower() not in text.lower():
             out.append(f"{at}: missing {needle!r}")
@@ -392,6 +465,23 @@ def _turn_problems(turn: TurnRecord, expect: Expect) -> list[str]:
         out.append(f"{at}: {words} words < {expect.min_words}")
     if expect.max_words is not None and words > expect.max_words:
         out.append(f"{at}: {words} words > {expect.max_words}")
+    return out
+
+
+def _reading_problems(turn: TurnRecord, expect: Expect, at: str) -> list[str]:
+    want = expect.reading
+    assert want is not None
+    readings = turn.readings
+    if not readings:
+        return [f"{at}: no reading event"]
+    got = readings[-1]
+    out = []
+    if want.kind is not None and got.kind != want.kind:
+        out.append(f"{at}: read as {got.kind}, expected {want.kind}")
+    if want.tool is not None and got.tool != want.tool:
+        out.append(f"{at}: read as tool {got.tool}, expected {want.tool}")
+    if want.guess is not None and got.guess != want.guess:
+        out.append(f"{at}: read the guess {got.guess}, expected {want.guess}")
     return out
 
 
@@ -421,10 +511,11 @@ def case_checks(case: Case, transcript: Transcript, ctx: ScoreContext) -> Score:
 
 
 def completed(case: Case, transcript: Transcript, ctx: ScoreContext) -> Score:
-    """Every turn ran: no crash, no failed model call, no rejected commit."""
+    """Every turn ran: no crash, no case error, no failed model call, no rejected commit."""
     problems: list[str] = []
     if transcript.error:
-        problems.append(f"crashed: {transcript.error}")
+        kind = "case error" if transcript.error_kind == "case" else "crashed"
+        problems.append(f"{kind}: {transcript.error.removeprefix('case error: ')}")
     for turn in transcript.turns:
         if turn.failed:
             problems.append(f"turn {turn.index} failed: {turn.failed}")
@@ -441,7 +532,9 @@ def no_guard_cuts(case: Case, transcript: Transcript, ctx: ScoreContext) -> Scor
 
 
 SCORERS: dict[str, Scorer] = {
+    "completed": completed,
     "reveal_gate": reveal_gate,
+    "leak_agreement": leak_agreement,
     "asks_prediction": asks_prediction,
     "grounded_numbers": grounded_numbers,
     "citations": citations,
@@ -449,10 +542,18 @@ SCORERS: dict[str, Scorer] = {
     "verdict": verdict,
     "length": length,
     "case_checks": case_checks,
-    "completed": completed,
     "no_guard_cuts": no_guard_cuts,
 }
 
 
 def score_all(case: Case, transcript: Transcript, ctx: ScoreContext) -> list[Score]:
-    return [scorer(case, transcript, ctx) for scorer in SCORERS.values()]
+    """Every scorer on the transcript. A case that did not run to the end can fail a check
+    but never pass one: what it did not reach was not checked."""
+    unfinished = bool(transcript.error) or transcript.provider_failed
+    scores = []
+    for name, scorer in SCORERS.items():
+        score = scorer(case, transcript, ctx)
+        if unfinished and name != "completed" and score.passed is True:
+            score = Score(name=name, passed=None, detail="not applicable: the case did not finish")
+        scores.append(score)
+    return scores

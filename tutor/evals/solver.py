@@ -9,29 +9,37 @@ from typing import Any, Literal
 from tutor.engine.engine import Engine
 from tutor.engine.events import (
     Event,
-    PredictionRequested,
+    Option,
+    PhaseChanged,
+    TextDelta,
     ToolRecord,
     TurnDone,
     TurnFailed,
-    Verdict,
 )
-from tutor.engine.numbers import normalise
 from tutor.engine.plan import CalculatorKey, LessonPlan, Step
-from tutor.evals.cases import Case, fill_answer
+from tutor.evals.cases import Case, calc_refs, fill_answer
 from tutor.evals.personas import make_persona
 from tutor.evals.transcript import (
     EngineView,
     PendingKey,
+    Segment,
     Transcript,
     TurnRecord,
     calculate_field,
+    calculator_error,
 )
+
+
+class CaseProblem(Exception):
+    """The case cannot be played as written (an unknown tool, an answer the calculator
+    does not have): a case error, reported apart from a crash of the tutor."""
 
 
 def _number(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return normalise(float(value))
+    # One spelling per value, written here rather than borrowed from the engine.
+    return f"{float(value):.2f}".rstrip("0").rstrip(".")
 
 
 def step_key(step: Step) -> PendingKey:
@@ -48,6 +56,8 @@ def step_key(step: Step) -> PendingKey:
         option_text=right.text if right else None,
         number=number,
         phrases=list(step.key_phrases),
+        question=[step.question],
+        options=[Option(key=o.key, text=o.text) for o in step.options],
         shown_text="\n".join([step.question, *(o.text for o in step.options)]),
     )
 
@@ -60,7 +70,11 @@ def free_key(key: CalculatorKey, summary: str, question: str) -> PendingKey:
     elif isinstance(value, str):
         phrases = [value]
     return PendingKey(
-        id="free", number=_number(value), phrases=phrases, shown_text=f"{summary}\n{question}"
+        id="free",
+        number=_number(value),
+        phrases=phrases,
+        question=[summary, question],
+        shown_text=f"{summary}\n{question}",
     )
 
 
@@ -83,21 +97,33 @@ def view(engine: Engine) -> EngineView:
 
 
 async def _collect(record: TurnRecord, events: AsyncIterator[Event]) -> TurnRecord:
+    """Keep every typed event, and split the streamed text at each phase event, so a
+    scorer can tell the reveal from the next question without reading the Markdown."""
     texts: list[str] = []
+    segment = Segment(phase=record.before.phase, step_id=record.before.step_id)
+    record.segments.append(segment)
     async for event in events:
-        if isinstance(event, Verdict):
-            record.verdicts.append(event)
-        elif isinstance(event, PredictionRequested):
-            record.predictions.append(event)
-        elif isinstance(event, TurnFailed):
-            record.failed = event.message
-        elif isinstance(event, TurnDone):
+        if isinstance(event, TextDelta):
+            segment.text += event.text
+            continue
+        if isinstance(event, PhaseChanged):
+            segment = Segment(phase=event.phase, step_id=event.step_id)
+            record.segments.append(segment)
+        if isinstance(event, TurnDone):
             texts.append(event.text)
             record.phase = event.phase
             record.step_id = event.step_id
             record.citations.extend(event.citations)
             record.tool_calls.extend(ToolRecord.model_validate(t) for t in event.tool_calls)
             record.replaced = record.replaced or event.replaced
+            record.prompts_rendered.extend(
+                p for p in event.prompts_rendered if p not in record.prompts_rendered
+            )
+            continue
+        if isinstance(event, TurnFailed):
+            record.failed = event.message
+        record.events.append(event)
+    record.segments = [s for s in record.segments if s.text]
     record.text = "\n\n".join(texts)
     return record
 
@@ -135,16 +161,30 @@ def case_answer(case: Case, plan: LessonPlan) -> Any:
     return None
 
 
+def check_case(case: Case, plan: LessonPlan) -> None:
+    """Raise CaseProblem when a calculator reference of the case gives no answer."""
+    for where, ref in calc_refs(case):
+        why = calculator_error(ref.tool, ref.arguments, ref.field)
+        if why is not None:
+            raise CaseProblem(f"field '{where}': {why}")
+
+
 async def solve(case: Case, engine: Engine, plan: LessonPlan) -> Transcript:
     """Run the case's turns (or its persona) and return everything that happened."""
     started = time.perf_counter()
-    answer = case_answer(case, plan)
     transcript = Transcript(
-        case_id=case.id,
-        model=engine.model.name,
-        prompt_hash=engine.prompts.digest,
-        answer_value=answer,
+        case_id=case.id, model=engine.model.name, prompt_hash=engine.prompts.digest
     )
+    try:
+        check_case(case, plan)
+        answer = case_answer(case, plan)
+        texts = [fill_answer(turn.text, answer) for turn in case.turns]
+    except (CaseProblem, ValueError) as exc:
+        transcript.error = f"case error: {exc}"
+        transcript.error_kind = "case"
+        transcript.seconds = time.perf_counter() - started
+        return transcript
+    transcript.answer_value = answer
     try:
         if case.start == "free":
             engine.leave_lesson()
@@ -165,12 +205,12 @@ async def solve(case: Case, engine: Engine, plan: LessonPlan) -> Transcript:
                 kind, text = action
                 transcript.turns.append(await play_turn(engine, len(transcript.turns), kind, text))
         else:
-            for turn in case.turns:
-                text = fill_answer(turn.text, answer)
+            for turn, text in zip(case.turns, texts, strict=True):
                 act: Literal["say", "commit"] = "say" if turn.say is not None else "commit"
                 transcript.turns.append(await play_turn(engine, len(transcript.turns), act, text))
-    except Exception as exc:  # a crash is a result to score, not a reason to stop the suite
+    except Exception as exc:  # a crash fails the case (and the gate), not the whole suite
         transcript.error = f"{type(exc).__name__}: {exc}"
+        transcript.error_kind = "crash"
     transcript.final = view(engine)
     transcript.progress = {p.step_id: p.status for p in engine.progress()}
     transcript.seconds = time.perf_counter() - started

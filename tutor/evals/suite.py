@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tutor.evals.cases import CaseError
 from tutor.evals.scorers import DEFAULT_LENGTH, SCORERS
@@ -24,12 +25,32 @@ class CiConfig(BaseModel):
     )
 
 
+class Gate(BaseModel):
+    """A check that fails the run: a minimum pass rate over at least `min_cases` cases."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pass_rate: float = Field(ge=0, le=1, description="minimum share of applicable cases passing")
+    min_cases: int = Field(
+        1, ge=1, description="fewer applicable cases than this fails the gate (full suite runs)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        # `reveal_gate: 1.0` is a gate with the default minimum of one applicable case.
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return {"pass_rate": value}
+        return value
+
+
 class Suite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cases: str = Field("cases/*.yaml", description="glob, relative to the suite file")
-    gates: dict[str, float] = Field(
-        default_factory=dict, description="scorer -> minimum pass rate; a miss fails the run"
+    gates: dict[str, Gate] = Field(
+        default_factory=dict,
+        description="scorer -> {pass_rate, min_cases} (or just the pass rate); a miss fails",
     )
     targets: dict[str, float] = Field(
         default_factory=dict, description="scorer or judge dimension -> goal; reported only"
@@ -42,12 +63,10 @@ class Suite(BaseModel):
 
     @field_validator("gates")
     @classmethod
-    def _known_scorers(cls, gates: dict[str, float]) -> dict[str, float]:
-        for name, value in gates.items():
+    def _known_scorers(cls, gates: dict[str, Gate]) -> dict[str, Gate]:
+        for name in gates:
             if name not in SCORERS:
                 raise ValueError(f"unknown scorer {name!r}; known: {', '.join(SCORERS)}")
-            if not 0 <= value <= 1:
-                raise ValueError(f"gate {name} must be a pass rate between 0 and 1")
         return gates
 
 
