@@ -29,7 +29,9 @@ _RESOURCE_CUE = re.compile(
     r"resource\s*name|what\s+(?:resource|do\s+(?:i|pods?|you)\s+request)|request\s+in\s+"
     r"(?:the|a|my)\s+pod|pods?\s+(?:request|ask\s+for)|nvidia\.com/|resource\s+(?:would|does|do|"
     r"is)|which\s+resource|extended\s+resource|advertised\s+as|called\s+in\s+kubernetes|"
-    r"what\s+is\s+it\s+called|what'?s\s+it\s+called|name\s+of\s+the\s+resource|resource\s+for",
+    r"what\s+is\s+it\s+called|what'?s\s+it\s+called|name\s+of\s+the\s+resource|resource\s+for|"
+    r"how\s+do\s+(?:i|we|you)\s+request|resource\s+(?:called|string)|show\s+up\s+as|"
+    r"advertised|k8s\s+resource|kubernetes\s+resource|resource\s*\?",
     re.I,
 )
 _TS_RESOURCE_CUE = re.compile(
@@ -56,7 +58,7 @@ _SEQUENCES_CUE = re.compile(
 )
 _SMALLEST_CUE = re.compile(r"\b(?:smallest|which|what|minimum|min|least|tiniest|cheapest|"
                            r"best|right|lowest)\b", re.I)  # fmt: skip
-_HOW_MANY = re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\s+(?:of|the)\b", re.I)
+_HOW_MANY = re.compile(r"\bhow\s+m[a-z]{1,3}y\b|\bnumber\s+of\b|\bcount\s+(?:of|the)\b", re.I)
 _PERFORMANCE = re.compile(r"\b(?:latency|overhead|performance|slower|faster|throughput|"
                           r"context\s+switch\w*|bandwidth|speed|jitter|fair)\b", re.I)  # fmt: skip
 _VALID_CUE = re.compile(r"\b(?:valid|possible|allowed|legal|work|coexist|co-exist|together|"
@@ -70,14 +72,18 @@ _ALREADY = re.compile(r"\b(?:already|existing|in\s+use|there|taken|occupied|runn
                       r"created|placed|sits?|sitting|pinned|reserved)\b", re.I)  # fmt: skip
 _MAX_INSTANCES_CUE = re.compile(
     r"(?:max(?:imum)?|most|how\s+many|number\s+of|upper\s+limit|limit\s+(?:of|on))\s+"
-    r"(?:number\s+of\s+)?(?:mig\s+)?(?:instances|slices|partitions|gpu\s+instances|mig\s+devices|"
-    r"devices|mig\s+gpus|isolated\s+gpus|separate\s+gpus|tenants|pieces|parts|vgpus)",
+    r"(?:number\s+of\s+)?(?:[a-z]+\s+){0,2}?(?:mig\s+)?(?:instances|slices|partitions|gpu\s+instances|mig\s+devices|"
+    r"devices|mig\s+gpus|isolated\s+gpus|separate\s+gpus|tenants|pieces|parts|vgpus)|"
+    r"(?:max(?:imum)?|most)\s+(?:mig\s+)?instance\s+count|instance\s+count|"
+    r"max(?:imum)?\s+instances|instances\b.{0,60}\b(?:real\s+)?max(?:imum)?\b",
     re.I,
 )
 _PROFILE_LIST_CUE = re.compile(
     r"(?:what|which|list|show|all|available|supported)\s+(?:the\s+|mig\s+|of\s+the\s+)?"
     r"(?:mig\s+)?profiles|profiles?\s+(?:does|do|are|is|exist|available|supported)|"
-    r"(?:list|show)\s+(?:me\s+)?(?:the\s+)?(?:mig\s+)?profiles",
+    r"(?:list|show)\s+(?:me\s+)?(?:the\s+)?(?:mig\s+)?profiles|profile\s+list|"
+    r"(?:list|show|name)\s+(?:every|all|each)\s+(?:the\s+)?(?:mig\s+)?profiles?|"
+    r"(?:every|all)\s+(?:the\s+)?(?:mig\s+)?profiles?\s+(?:an?|the|on|of|for)",
     re.I,
 )
 _LAYOUT_CUE = re.compile(r"\b(?:layouts?|lay\s+out|configurations?|configs?|partitionings?|"
@@ -96,14 +102,14 @@ _CONCEPTUAL = re.compile(
     r"meaning)|what'?s\s+the\s+(?:difference|point|meaning)|how\s+does\s+(?:mig|time[\s-]*slicing|"
     r"mps|the\s+scheduler|it)\s+(?:work|isolate|differ|schedule|compare)|how\s+do\s+(?:i|you)\s+"
     r"(?:enable|disable|configure|set\s+up|install|turn\s+on|create|delete|destroy|reset|label)|"
-    r"is\s+(?:mig|time[\s-]*slicing|mps)\s+(?:better|worse|safer|faster|slower|secure|isolated)|"
+    r"who\s+|is\s+(?:mig|time[\s-]*slicing|mps)\s+(?:better|worse|safer|faster|slower|secure|isolated)|"
     r"does\s+(?:mig|time[\s-]*slicing|mps)\s+(?:isolate|give|protect|guarantee|share|work|"
     r"support|need|require|cost|slow|affect|reduce|add)|should\s+i|when\s+should|"
     r"how\s+(?:fast|slow|long|quick)|what\s+(?:happens|is\s+mig|is\s+time))",
     re.I,
 )
 _FIT_WORDS = re.compile(
-    r"\b(?:fits?|fitting|hold|holds|profile|slice|instance|mig|smallest|minimum|enough|memory|"
+    r"\b(?:fits?|fitting|hold|holds|prof\w*|smal+est|slice|instance|mig|smallest|minimum|enough|memory|"
     r"room|space|load|serve|run|runs|context|tokens?|batch|sequences?|users|requests|kv|"
     r"quanti[sz]ed|bits?|bf16|fp16|fp8|int8|int4|awq|gptq|gib|gb)\b",
     re.I,
@@ -313,10 +319,6 @@ def _read(text: str, low: str, found: v.Found) -> Outcome:
         _FIT_WORDS.search(text) or profile_raws
     ) and not _PACK_CUE.search(text):
         return _custom_fit(text, found, unknown)
-    if _SEQUENCES_CUE.search(text) and not found.of("model"):
-        return Outcome(clarify="Which model: one of Llama-3.1-8B, Llama-3.1-70B, Qwen2.5-7B, "
-                       "Qwen2.5-32B, Qwen3-8B, Qwen3-32B, or its params, layers, KV heads and "
-                       "head_dim?")  # fmt: skip
     if _PACK_CUE.search(text) and not profile_raws and _HOW_MANY_GPUS.search(text):
         if not q.find_tenant_sizes(found):
             return Outcome(clarify="How much memory (GiB) does each tenant need?")
@@ -329,6 +331,8 @@ def _read(text: str, low: str, found: v.Found) -> Outcome:
         return _gpu_only(found, "mig_enumerate", "layouts", "layouts")
     if not profile_raws and _MAX_INSTANCES_CUE.search(text):
         return _gpu_only(found, "mig_profiles", "max_instances", "instances")
+    if _SEQUENCES_CUE.search(text) and not found.of("model"):
+        return Outcome(clarify=_WHICH_MODEL)
     if profile_raws:
         return _placement(text, found, profile_raws)
     if _HOW_MANY_FIT.search(text) and (found.of("gpu") or found.of("family")):
@@ -348,6 +352,8 @@ def _gpu_only(found: v.Found, tool: str, fld: str, unit: str) -> Outcome:
 def _placement(text: str, found: v.Found, profile_raws: list[str]) -> Outcome:
     q.find_slots(found)
     how_many = bool(_HOW_MANY.search(text))
+    if not how_many and not _VALID_CUE.search(text) and len(profile_raws) < 2:
+        return Outcome()
     draft = Draft(tool="mig_capacity", field="count", unit="instances")
     ask = _choose_gpu(found, draft, profile_raws)
     if ask:

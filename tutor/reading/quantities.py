@@ -27,7 +27,11 @@ _CONTEXT = [
         re.I,
     ),  # fmt: skip
 ]
-_BARE_K = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(k)\b(?!\s*(?:users|requests|gpus?))", re.I)
+_BARE_K = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(k)\b(?!\s*(?:gpus?|nodes?|tenants?))", re.I)
+_PER_NODE = re.compile(rf"(?<![\w.])({NUMBER})\s*(?:x\s*)?(?:[a-z]+\d+[a-z0-9-]*\s+)?(?:gpus?|cards?)?\s*"
+                       r"(?:per|each|on\s+each|in\s+each|a)\s+(?:node|server|machine|host|box)\b",
+                       re.I)  # fmt: skip
+_NODE_COUNT = re.compile(rf"(?<![\w.])({NUMBER})\s*(?:nodes?|servers?|machines?|hosts?|boxes)\b", re.I)
 _BATCH = [
     re.compile(
         rf"(?<![\w.])({NUMBER})\s*(?:concurrent\s+|simultaneous\s+|parallel\s+)?"
@@ -106,6 +110,12 @@ def find_batch(found: Found) -> None:
 
 
 def find_gpu_counts(found: Found) -> None:
+    per = _PER_NODE.search(found.text)
+    nodes = _NODE_COUNT.search(found.text)
+    if per and nodes and not (per.start() <= nodes.start() < per.end()):
+        total = number_value(per.group(1)) * number_value(nodes.group(1))
+        found.add(Mention("gpu_count", total, per.start(), per.end(), per.group(0).strip()))
+        found.add(Mention("nodes", 0, nodes.start(), nodes.end(), nodes.group(0)))
     for m in _NODES.finditer(found.text):
         total = number_value(m.group(1)) * number_value(m.group(2))
         # The span stops at the second count: the GPU name after it is its own mention.

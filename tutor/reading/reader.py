@@ -20,12 +20,17 @@ MAX_CHARS = 4000
 
 _CORRECTION = re.compile(
     r"^\s*(?:no[,.!]?\s|nope|nah|actually|sorry|wait|oops|i\s+meant|i\s+mean|meant|make\s+(?:that|it)|"
-    r"change\s+(?:that|it)|what\s+about|how\s+about|and\s+(?:with|for|on|at|if)|with\s|for\s|on\s+(?:an?\s+|the\s+)?|"
+    r"change\s+(?:that|it)|what\s+about|how\s+about|what\s+if|and\s|with\s|for\s|on\s+(?:an?\s+|the\s+)?|"
     r"instead|same\s+(?:but|with|for|question)|now\s+(?:with|for|on)|try\s+(?:with|it\s+with)|"
     r"let'?s\s+say|use\s|at\s)",
     re.I,
 )
 _HAS_DIGIT = re.compile(r"\d")
+_FRESH_QUESTION = re.compile(r"\bhow\s+m[a-z]{1,3}y\b|\b(?:which|smallest|valid|list|why|what\s+is)\b",
+                             re.I)  # fmt: skip
+_IMPERATIVE = re.compile(r"^\s*(?:please\s+)?(?:list|show|give|tell|count|calculate|compute|find|"
+                         r"check|work\s+out|figure\s+out|name)\b|\bplease\s*[.!]?\s*$|"
+                         r"\b(?:what'?s|what\s+is)\b", re.I)  # fmt: skip
 _NUMERIC_FIELDS = {"count", "max_sequences", "max_instances", "profiles", "layouts",
                    "gpus_needed"}  # fmt: skip
 
@@ -44,11 +49,12 @@ def read(text: str, context: Context | None = None) -> Reading:
     guess = _guess(clipped, ctx)
     if guess is not None:
         return Reading(kind="guess", text=clipped, guess=guess)
-    if ctx.previous is not None and _CORRECTION.match(clipped) and words <= 16:
+    short_amendment = words <= 8 and not _FRESH_QUESTION.search(clipped)
+    if ctx.previous is not None and (_CORRECTION.match(clipped) or short_amendment) and words <= 16:
         corrected = _correct(clipped, ctx)
         if corrected is not None:
             return corrected
-    asking = intents.looks_like_question(clipped)
+    asking = intents.looks_like_question(clipped) or bool(_IMPERATIVE.search(clipped))
     if ctx.phase in ("recall", "teach_back") and not asking:
         return Reading(kind="answer", text=clipped)
     found = calc.scan(clipped)
@@ -177,6 +183,11 @@ def _correct(text: str, ctx: Context) -> Reading | None:
                        notes=[a.model_copy() for a in ctx.previous_arguments])  # fmt: skip
     changed = False
     gpu_now = draft.arguments.get("gpu")
+    no_mig = found.first("no_mig")
+    if no_mig is not None and prev.tool != "mig_timeslice":
+        return Reading(kind="clarify", text=text, correction=True,
+                       question=f"I have no MIG data for the {no_mig.value}: it does not support "
+                       "MIG. Which MIG GPU do you mean?")  # fmt: skip
     exact = found.first("gpu")
     memory = found.first("memory")
     if exact is not None or found.first("family") is not None or (memory and gpu_now):
@@ -223,6 +234,19 @@ def _correct(text: str, ctx: Context) -> Reading | None:
             value = not re.search(r"\b(without|no|not|off|false)\b", text, re.I)
             draft.stated("rename_by_default", value, "renameByDefault")
             changed = True
+    q.find_slots(found)
+    pins = list(draft.arguments.get("pinned", []))
+    if pins and found.of("slot") and found.of("profile"):
+        # "no, the 3g.40gb is at slot 0": move that pin.
+        gpu = str(draft.arguments.get("gpu"))
+        named = calc._profile_names(found, gpu)
+        slot = found.first("slot")
+        if isinstance(named, list) and named and slot is not None:
+            moved = [dict(p, slot=int(slot.value)) if p["profile"] == named[0][0] else p  # type: ignore[call-overload]
+                     for p in pins]  # fmt: skip
+            if moved != pins:
+                draft.stated("pinned", moved, f"{named[0][1].words} {slot.words}")
+                return _calculator_reading(text, found, draft, correction=True)
     if prev.tool in ("mig_capacity", "mig_resource", "mig_fit") and found.of("profile"):
         gpu = str(draft.arguments.get("gpu"))
         named = calc._profile_names(found, gpu)

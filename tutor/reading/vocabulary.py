@@ -252,6 +252,9 @@ def dtype_of(word: str) -> str:
 
 
 _KV_WORD = re.compile(r"\b(kv|k/v|key[\s-]*value|cache)\b", re.I)
+_KV_AFTER = re.compile(r"^\s*(?:kv|k/v|key[\s-]*value)\b|^\s*(?:kv\s*)?cache\b", re.I)
+_KV_BEFORE = re.compile(r"(?:kv|k/v|key[\s-]*value)(?:[\s-]*cache)?\s*(?:in|at|as|of|=|:|is|dtype)?\s*$|"
+                        r"cache\s*(?:in|at|as|of|=|:|is|dtype)\s*$", re.I)  # fmt: skip
 _WEIGHT_WORD = re.compile(r"\b(weights?|model|quanti[sz]ed|params?|parameters)\b", re.I)
 
 
@@ -263,8 +266,10 @@ def find_dtypes(found: Found) -> None:
         if found.overlaps(m.start(), m.end()):
             continue
         value = dtype_of(m.group(1))
-        kv_d = min((abs(p - m.start()) for p in kv_spans), default=10**9)
-        w_d = min((abs(p - m.start()) for p in weight_spans), default=10**9)
-        # A precision belongs to the KV cache only when "KV"/"cache" is its nearest label.
-        kind = "kv_dtype" if kv_d <= 24 and kv_d < w_d else "weights_dtype"
+        after = text[m.end() : m.end() + 16]
+        before = text[max(0, m.start() - 24) : m.start()]
+        # A precision belongs to the KV cache only when it labels it: "fp8 KV cache",
+        # "KV cache in fp8", "kv=fp8". Anything else is the weights'.
+        kv = bool(_KV_AFTER.match(after) or _KV_BEFORE.search(before))
+        kind = "kv_dtype" if kv else "weights_dtype"
         found.add(Mention(kind, value, m.start(), m.end(), m.group(0)))
