@@ -7,12 +7,16 @@ named by `TUTOR_CONFIG`), defaults. `TUTOR_HOME` moves every data path.
 
 from __future__ import annotations
 
+import difflib
 import importlib.resources
+import json
 import os
+import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -50,6 +54,9 @@ def default_home() -> Path:
 class ModelSettings(BaseModel):
     """One model endpoint: the embedded local model or any litellm model string."""
 
+    # A typo such as `timout_s` must be an error, not a silently kept default.
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(
         LOCAL_MODEL,
         description="litellm model string, e.g. 'local/smollm2', "
@@ -62,8 +69,13 @@ class ModelSettings(BaseModel):
     n_threads: int | None = Field(None, ge=1, description="CPU threads for the local model")
     temperature: float = Field(0.2, ge=0.0, le=2.0)
     max_tokens: int = Field(384, ge=1)
-    timeout_s: float = Field(120.0, gt=0)
+    timeout_s: float = Field(
+        120.0, gt=0, description="wall time for one reply, across all its reads"
+    )
     retries: int = Field(2, ge=0, le=10)
+    max_tool_args_chars: int = Field(
+        8000, ge=2, description="a tool call with longer arguments is dropped, not run"
+    )
 
     @property
     def is_local(self) -> bool:
@@ -73,6 +85,8 @@ class ModelSettings(BaseModel):
 
 
 class ChromaSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     host: str | None = Field(None, description="Chroma server host; unset = on-disk index")
     port: int = Field(8000, ge=1, le=65535)
     collection: str = "tutor-corpus"
@@ -104,6 +118,9 @@ class Settings(BaseSettings):
     )
     cluster_file: Path | None = Field(None, description="the learner's cluster profile (YAML)")
     theme: str = "textual-dark"
+    max_doc_passages: int = Field(
+        500, ge=1, description="a document that splits into more passages is not indexed"
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -156,15 +173,102 @@ class SettingsError(Exception):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Load settings once; raise SettingsError naming the file and field on bad input."""
-    try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
+    """Load settings once; raise SettingsError naming the source (file or variable) and field."""
+    from pydantic_settings import SettingsError as SourceError
+
+    from tutor.redact import register_secret
+
+    explicit = os.environ.get("TUTOR_CONFIG")
+    if explicit and not Path(explicit).is_file():
         raise SettingsError(
-            f"bad setting '{field}' ({first['msg']}); check {config_file()} "
-            f"or TUTOR_{field.upper().replace('.', '__')}"
-        ) from exc
+            f"TUTOR_CONFIG names {explicit}, which is not a file; create it or unset TUTOR_CONFIG"
+        )
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc.errors()[0], overrides)) from exc
+    except SourceError as exc:
+        # pydantic-settings wraps a bad JSON value in a TUTOR_* variable this way
+        found = re.search(r'field "([^"]+)" from source "EnvSettingsSource"', str(exc))
+        if found:
+            cause = f" ({exc.__cause__})" if exc.__cause__ else ""
+            raise SettingsError(
+                f"TUTOR_{found.group(1).upper()} is not valid JSON{cause}; write an object such "
+                f"as '{{\"name\": \"local/smollm2\"}}', or set one field with "
+                f"TUTOR_{found.group(1).upper()}__NAME"
+            ) from exc
+        raise SettingsError(f"cannot read the settings: {exc}") from exc
     except (OSError, ValueError) as exc:  # tomllib.TOMLDecodeError is a ValueError
         raise SettingsError(f"cannot read {config_file()}: {exc}") from exc
+    # A key given in config.toml is as secret as one in the environment.
+    for model in (settings.model, settings.judge):
+        register_secret(model.api_key)
+    return settings
+
+
+def _describe(error: Any, overrides: dict[str, Any]) -> str:
+    """One line for a validation error: the field, its real source, and the fix."""
+    loc = tuple(str(p) for p in error["loc"])
+    field = ".".join(loc)
+    source = _source(loc, overrides)
+    if error.get("type") == "extra_forbidden":
+        valid = _fields_at(loc[:-1])
+        close = difflib.get_close_matches(loc[-1].lower(), valid, n=1, cutoff=0.6)
+        if source.startswith("TUTOR_"):
+            where = f"in the environment variable {source}"
+            hint = f"; did you mean {_env_name((*loc[:-1], close[0]))}?" if close else ""
+        else:
+            where = f"in {source}"
+            hint = f"; did you mean '{'.'.join((*loc[:-1], close[0]))}'?" if close else ""
+        choices = "" if close else f"; valid keys here: {', '.join(sorted(valid))}"
+        return f"unknown setting '{field}' {where}{hint}{choices}"
+    where = f"the environment variable {source}" if source.startswith("TUTOR_") else source
+    return f"bad setting '{field}' ({error['msg']}) in {where}; fix the value there"
+
+
+def _env_name(loc: tuple[str, ...]) -> str:
+    return "TUTOR_" + "__".join(p.upper() for p in loc)
+
+
+def _source(loc: tuple[str, ...], overrides: dict[str, Any]) -> str:
+    """Where a field's value came from, in precedence order: flags, environment, file."""
+    if loc and loc[0] in overrides:
+        return "a command-line option"
+    env = {k.upper(): v for k, v in os.environ.items()}
+    for depth in range(len(loc), 0, -1):
+        name = _env_name(loc[:depth])
+        if name not in env:
+            continue
+        if depth == len(loc):
+            return name
+        # a TUTOR_MODEL='{"timout_s": 5}' variable holds the rest of the path as JSON
+        try:
+            value: Any = json.loads(env[name])
+        except ValueError:
+            continue
+        for part in loc[depth:]:
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is not None:
+            return name
+    path = config_file()
+    try:
+        data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return f"{path} or {_env_name(loc)}"
+    for part in loc:
+        if not isinstance(data, dict) or part not in data:
+            return f"{path} or {_env_name(loc)}"
+        data = data[part]
+    return str(path)
+
+
+def _fields_at(prefix: tuple[str, ...]) -> list[str]:
+    """The valid keys of the settings section at this path (top level for ())."""
+    cls: Any = Settings
+    for part in prefix:
+        info = getattr(cls, "model_fields", {}).get(part)
+        annotation = getattr(info, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        cls = annotation
+    return list(getattr(cls, "model_fields", {}))
