@@ -61,7 +61,8 @@ _SMALLEST_CUE = re.compile(r"\b(?:smallest|which|what|minimum|min|least|tiniest|
 _HOW_MANY = re.compile(r"\bhow\s+m[a-z]{1,3}y\b|\bnumber\s+of\b|\bcount\s+(?:of|the)\b", re.I)
 _PERFORMANCE = re.compile(r"\b(?:latency|overhead|performance|slower|faster|throughput|"
                           r"context\s+switch\w*|bandwidth|speed|jitter|fair)\b", re.I)  # fmt: skip
-_VALID_CUE = re.compile(r"\b(?:valid|possible|allowed|legal|work|coexist|co-exist|together|"
+_VALID_CUE = re.compile(r"\bcan\s+(?:an?|the|my|one|this)\s+[\w\s-]{0,30}?\b(?:run|take|host|do)\b|"
+                        r"\b(?:ok|okay|fine|valid|possible|allowed|legal|work|coexist|co-exist|together|"
                         r"combine|combination|can\s+i\s+(?:run|create|have|make|put|use|"
                         r"combine|fit|get|do|partition|split|carve)|partition(?:ed)?\s+(?:as|"
                         r"into)|at\s+the\s+same\s+time|side\s+by\s+side|alongside)\b",
@@ -127,12 +128,19 @@ _FIT_FOR_MODEL = re.compile(r"\b(?:for|hold|fit|serve|run)\s+(?:my|our|a|the)\s+
 _OVERHEAD = re.compile(rf"({v.NUMBER})\s*(?:gib|gb)\s+(?:of\s+)?(?:overhead|headroom|reserve)|"
                        rf"(?:overhead|headroom)\s*(?:of|=|:)?\s*({v.NUMBER})\s*(?:gib|gb)", re.I)  # fmt: skip
 _SHAPE = {
-    "layers": re.compile(rf"({v.NUMBER})\s*(?:transformer\s+)?layers|layers\s*(?:=|:|of)?\s*({v.NUMBER})",
-                         re.I),
-    "kv_heads": re.compile(rf"({v.NUMBER})\s*(?:kv|key[\s-]*value|k/v)\s*heads|"
-                           rf"(?:kv|k/v)\s*heads\s*(?:=|:|of)?\s*({v.NUMBER})", re.I),
-    "head_dim": re.compile(rf"head[\s_-]*(?:dim(?:ension)?|size)\s*(?:=|:|of)?\s*({v.NUMBER})|"
-                           rf"({v.NUMBER})\s*head[\s_-]*dim", re.I),
+    "layers": re.compile(
+        rf"({v.NUMBER})\s*(?:transformer\s+)?layers|layers\s*(?:=|:|of)?\s*({v.NUMBER})", re.I
+    ),
+    "kv_heads": re.compile(
+        rf"({v.NUMBER})\s*(?:kv|key[\s-]*value|k/v)\s*heads|"
+        rf"(?:kv|k/v)\s*heads\s*(?:=|:|of)?\s*({v.NUMBER})",
+        re.I,
+    ),
+    "head_dim": re.compile(
+        rf"head[\s_-]*(?:dim(?:ension)?|size)\s*(?:=|:|of)?\s*({v.NUMBER})|"
+        rf"({v.NUMBER})\s*head[\s_-]*dim",
+        re.I,
+    ),
 }
 _PARAMS = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(b|m)(?:illion)?\b(?:[\s-]*(?:param\w*|model))?",
                      re.I)  # fmt: skip
@@ -228,7 +236,7 @@ def _profiles_on(g: Gpu, raws: list[str]) -> list[str] | None:
 
 def _choose_gpu(found: v.Found, draft: Draft, profile_raws: list[str]) -> str:
     """Set draft's gpu; return a clarifying question instead when it cannot be told."""
-    cands, words, exact = _gpu_options(found)
+    cands, words, _exact = _gpu_options(found)
     no_mig = found.first("no_mig")
     if not cands:
         if no_mig is not None:
@@ -315,9 +323,11 @@ def _read(text: str, low: str, found: v.Found) -> Outcome:
         return _fit(text, found)
     profile_raws = [str(m.value) for m in found.of("profile")]
     unknown = _UNKNOWN_MODEL.search(text)
-    if (_FIT_FOR_MODEL.search(text) or unknown) and (
-        _FIT_WORDS.search(text) or profile_raws
-    ) and not _PACK_CUE.search(text):
+    if (
+        (_FIT_FOR_MODEL.search(text) or unknown)
+        and (_FIT_WORDS.search(text) or profile_raws)
+        and not _PACK_CUE.search(text)
+    ):
         return _custom_fit(text, found, unknown)
     if _PACK_CUE.search(text) and not profile_raws and _HOW_MANY_GPUS.search(text):
         if not q.find_tenant_sizes(found):
@@ -455,7 +465,11 @@ def _timeslice(text: str, found: v.Found) -> Outcome:
             found.add(before)
     q.find_replicas(found)
     draft = Draft(tool="mig_timeslice", field="count", unit="logical GPUs")
-    if _TS_RESOURCE_CUE.search(text) and not _HOW_MANY.search(text) and not _TS_COUNT_CUE.search(text):
+    if (
+        _TS_RESOURCE_CUE.search(text)
+        and not _HOW_MANY.search(text)
+        and not _TS_COUNT_CUE.search(text)
+    ):
         draft.field, draft.unit = "resource", ""
     counts = found.of("gpu_count")
     replicas = found.of("replicas")
@@ -542,8 +556,10 @@ def _fit(text: str, found: v.Found) -> Outcome:
     return _validated(draft)
 
 
-_WHICH_MODEL = ("Which model: one of Llama-3.1-8B, Llama-3.1-70B, Qwen2.5-7B, Qwen2.5-32B, "
-                "Qwen3-8B, Qwen3-32B, or its params, layers, KV heads and head_dim?")
+_WHICH_MODEL = (
+    "Which model: one of Llama-3.1-8B, Llama-3.1-70B, Qwen2.5-7B, Qwen2.5-32B, "
+    "Qwen3-8B, Qwen3-32B, or its params, layers, KV heads and head_dim?"
+)
 
 
 def _shape(text: str, found: v.Found) -> dict[str, tuple[int, str]] | None:

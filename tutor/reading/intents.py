@@ -13,22 +13,50 @@ from tutor.reading.types import Command
 from tutor.reading.vocabulary import NUMBER, TooLarge, number_value
 
 _COMMANDS: list[tuple[Command, re.Pattern[str]]] = [
-    ("skip", re.compile(r"^\s*(?:/?skip|next|skip\s+(?:this|it|the\s+step|ahead)|move\s+on|"
-                        r"next\s+step|go\s+on)\s*[.!]*\s*$", re.I)),  # fmt: skip
-    ("back", re.compile(r"^\s*(?:/?back|go\s+back|previous(?:\s+step)?|back\s+to\s+the\s+lesson|"
-                        r"return\s+to\s+the\s+lesson)\s*[.!]*\s*$", re.I)),  # fmt: skip
-    ("repeat", re.compile(r"^\s*(?:/?repeat|again|say\s+(?:that|it)\s+again|what\s+was\s+the\s+"
-                          r"question|repeat\s+(?:the\s+)?question|come\s+again)\s*[.!?]*\s*$",
-                          re.I)),  # fmt: skip
-    ("hint", re.compile(r"\b(?:hint|clue|nudge|a\s+little\s+help|some\s+help|help\s+me|"
-                        r"i'?m\s+stuck)\b", re.I)),  # fmt: skip
-    ("wants_answer", re.compile(
-        r"\b(?:just\s+tell\s+me|tell\s+me\s+the\s+answer|give\s+me\s+the\s+answer|"
-        r"what'?s\s+the\s+answer|reveal|show\s+me\s+the\s+answer|i\s+(?:don'?t|do\s+not)\s+"
-        r"know|idk|no\s+idea|ignore\s+(?:all\s+|the\s+)?(?:previous|prior|above)\s+"
-        r"instructions|i\s+am\s+(?:the|your)\s+teacher|i'?m\s+(?:the|your)\s+teacher|"
-        r"answer\s+key|sag\s+(?:es\s+)?mir|dime\s+la\s+respuesta|dis-moi)\b", re.I)),
-]  # fmt: skip
+    (
+        "skip",
+        re.compile(
+            r"^\s*(?:/?skip|next|skip\s+(?:this|it|the\s+step|ahead)|move\s+on|"
+            r"next\s+step|go\s+on)\s*[.!]*\s*$",
+            re.I,
+        ),
+    ),
+    (
+        "back",
+        re.compile(
+            r"^\s*(?:/?back|go\s+back|previous(?:\s+step)?|back\s+to\s+the\s+lesson|"
+            r"return\s+to\s+the\s+lesson)\s*[.!]*\s*$",
+            re.I,
+        ),
+    ),
+    (
+        "repeat",
+        re.compile(
+            r"^\s*(?:/?repeat|again|say\s+(?:that|it)\s+again|what\s+was\s+the\s+"
+            r"question|repeat\s+(?:the\s+)?question|come\s+again)\s*[.!?]*\s*$",
+            re.I,
+        ),
+    ),
+    (
+        "hint",
+        re.compile(
+            r"\b(?:hint|clue|nudge|a\s+little\s+help|some\s+help|help\s+me|"
+            r"i'?m\s+stuck)\b",
+            re.I,
+        ),
+    ),
+    (
+        "wants_answer",
+        re.compile(
+            r"\b(?:just\s+tell\s+me|tell\s+me\s+the\s+answer|give\s+me\s+the\s+answer|"
+            r"what'?s\s+the\s+answer|reveal|show\s+me\s+the\s+answer|i\s+(?:don'?t|do\s+not)\s+"
+            r"know|idk|no\s+idea|ignore\s+(?:all\s+|the\s+)?(?:previous|prior|above)\s+"
+            r"instructions|i\s+am\s+(?:the|your)\s+teacher|i'?m\s+(?:the|your)\s+teacher|"
+            r"answer\s+key|sag\s+(?:es\s+)?mir|dime\s+la\s+respuesta|dis-moi)\b",
+            re.I,
+        ),
+    ),
+]
 
 _CHOICE_LEAD = (
     r"(?:(?:i\s+(?:think|guess|pick|choose|chose|say|go\s+(?:with|for)|reckon|bet|believe|"

@@ -19,26 +19,28 @@ _CONTEXT = [
         r"(?:context(?:\s+(?:window|length))?|ctx|tokens?|token\s+context|seq(?:uence)?"
         r"\s+len(?:gth)?|prompt)",
         re.I,
-    ),  # fmt: skip
+    ),
     # "context of 32k", "context length 32,768", "with a context window of 8k tokens"
     re.compile(
         rf"(?:context|ctx|seq(?:uence)?\s+len(?:gth)?)(?:\s+(?:window|length|size))?"
         rf"\s*(?:of|=|:|is|at)?\s*({NUMBER}){_K}(?:\s*tokens?)?",
         re.I,
-    ),  # fmt: skip
+    ),
 ]
 _BARE_K = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(k)\b(?!\s*(?:gpus?|nodes?|tenants?))", re.I)
 _PER_NODE = re.compile(rf"(?<![\w.])({NUMBER})\s*(?:x\s*)?(?:[a-z]+\d+[a-z0-9-]*\s+)?(?:gpus?|cards?)?\s*"
                        r"(?:per|each|on\s+each|in\s+each|a)\s+(?:node|server|machine|host|box)\b",
                        re.I)  # fmt: skip
-_NODE_COUNT = re.compile(rf"(?<![\w.])({NUMBER})\s*(?:nodes?|servers?|machines?|hosts?|boxes)\b", re.I)
+_NODE_COUNT = re.compile(
+    rf"(?<![\w.])({NUMBER})\s*(?:nodes?|servers?|machines?|hosts?|boxes)\b", re.I
+)
 _BATCH = [
     re.compile(
         rf"(?<![\w.])({NUMBER})\s*(?:concurrent\s+|simultaneous\s+|parallel\s+)?"
         r"(?:users|requests|sequences|seqs|streams|clients|sessions|prompts|"
         r"conversations|chats)\b",
         re.I,
-    ),  # fmt: skip
+    ),
     re.compile(rf"batch(?:\s+size)?\s*(?:of|=|:|is)?\s*({NUMBER})\b", re.I),
     re.compile(rf"(?<![\w.])({NUMBER})\s*(?:at\s+once|concurrently|in\s+parallel)", re.I),
 ]
@@ -62,14 +64,14 @@ _REPLICAS = [
         rf"(?:in\s*to\s+|into\s+|in\s+)?({NUMBER})\s*(?:ways?|replicas?|slices?|pieces?|"
         r"parts?)?\b",
         re.I,
-    ),  # fmt: skip
+    ),
     re.compile(rf"(?<![\w.])({NUMBER})[\s-]*ways?\b", re.I),
     re.compile(r"(?<![\w.])(?:x|×)\s*(\d+)\b", re.I),
     re.compile(
         rf"(?:shared\s+by|between|among)\s+({NUMBER})\s*(?:pods?|tenants?|users|"
         r"workloads?|teams?|containers?)\b",
         re.I,
-    ),  # fmt: skip
+    ),
 ]
 _SLOT = re.compile(
     r"(?:(?:at|in|on|from)\s+)?(?:start(?:ing)?\s+)?(?:slot|position|index|offset)\s*"
@@ -186,7 +188,11 @@ def find_tenant_sizes(found: Found) -> list[Mention]:
         for item in _LIST_ITEM.finditer(m.group(0)):
             start = m.start() + item.start()
             end = m.start() + item.end()
-            slices = _slices_after(text, m.end()) if end == m.start() + len(m.group(0).rstrip("gGiBb ")) else None
+            slices = (
+                _slices_after(text, m.end())
+                if end == m.start() + len(m.group(0).rstrip("gGiBb "))
+                else None
+            )
             out.append(Mention("tenant", (number_value(item.group(1)),
                                           unit.group(1).lower() if unit else "gib", slices),
                                start, end, item.group(0)))  # fmt: skip

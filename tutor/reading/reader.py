@@ -197,7 +197,14 @@ def _correct(text: str, ctx: Context) -> Reading | None:
         if new_gpu != gpu_now:
             words = exact.words if exact else (memory.words if memory else "")
             draft.stated("gpu", new_gpu, words)
-            _remap_profiles(draft, str(gpu_now) if gpu_now else None, new_gpu)
+            missing = _missing_profiles(draft, new_gpu)
+            if missing:
+                from tutor.mig.catalogue import find_gpu
+
+                names = ", ".join(p.name for p in find_gpu(new_gpu).profiles if not p.is_variant)
+                return Reading(kind="clarify", text=text, correction=True,
+                               question=f"The {new_gpu} has no {', '.join(missing)}; its profiles "
+                               f"are {names}. Which did you mean?")  # fmt: skip
             changed = True
     if prev.tool == "mig_fit":
         q.find_context(found, fit_like=True)
@@ -288,7 +295,7 @@ def _corrected_gpu(found: v.Found, current: str | None) -> str | None:
                 and g.memory_gb is not None and round(g.memory_gb) == memory.value]  # fmt: skip
         if len(same) == 1:
             return same[0].id
-        return find_gpu(current).id if same == [] and False else None
+        return find_gpu(current).id if False else None
     return None
 
 
@@ -298,37 +305,22 @@ def _all_gpus() -> list:  # type: ignore[type-arg]
     return list(gpus())
 
 
-def _remap_profiles(draft: calc.Draft, old: str | None, new: str) -> None:
-    """On another GPU a profile of the same slices has another name: map it and say so."""
-    from tutor.mig.catalogue import MigError, find_gpu, find_profile
+def _missing_profiles(draft: calc.Draft, gpu: str) -> list[str]:
+    """Profiles of the call that the newly named GPU does not have."""
+    from tutor.mig.catalogue import MigError, find_profile
 
-    def remap(name: str) -> str | None:
+    names = [draft.arguments.get("profile"), *draft.arguments.get("profiles", []),
+             *draft.arguments.get("existing", []),
+             *(p["profile"] for p in draft.arguments.get("pinned", []))]  # fmt: skip
+    missing = []
+    for name in names:
+        if name is None:
+            continue
         try:
-            return find_profile(new, name).name
+            find_profile(gpu, str(name))
         except MigError:
-            pass
-        if old is None:
-            return None
-        try:
-            before = find_profile(old, name)
-        except MigError:
-            return None
-        same = [p for p in find_gpu(new).profiles if p.compute_slices == before.compute_slices
-                and p.is_variant == before.is_variant
-                and (p.memory_slices == before.memory_slices)]  # fmt: skip
-        return same[0].name if same else None
-
-    for key in ("profile",):
-        if key in draft.arguments:
-            mapped = remap(str(draft.arguments[key]))
-            if mapped and mapped != draft.arguments[key]:
-                draft.assumed(key, mapped, f"{mapped}, the {new} profile of the same size as "
-                              f"{draft.arguments[key]}")  # fmt: skip
-    for key in ("profiles", "existing"):
-        if key in draft.arguments:
-            mapped_list = [remap(str(p)) or str(p) for p in draft.arguments[key]]
-            if mapped_list != draft.arguments[key]:
-                draft.assumed(key, mapped_list, "the same sizes on the " + new)
+            missing.append(str(name))
+    return list(dict.fromkeys(missing))
 
 
 # ---------------------------------------------------------------- showing the reading

@@ -89,8 +89,10 @@ def _flexible(name: str) -> str:
     return r"[\s_\-/().]*".join(re.escape(c) for c in chunks)
 
 
-_VARIANT_WORD = re.compile(r"^(?:\d+gb|sxm\d*|pcie|nvl|hbm\d*e?|blackwell|server|workstation|max|"
-                           r"edition|\d+gb.*)$")
+_VARIANT_WORD = re.compile(
+    r"^(?:\d+gb|sxm\d*|pcie|nvl|hbm\d*e?|blackwell|server|workstation|max|"
+    r"edition|\d+gb.*)$"
+)
 
 
 def _family(name: str) -> str:
@@ -120,7 +122,9 @@ def _gpu_patterns() -> tuple[
                 ids = families.setdefault(fam, [])
                 if g.id not in ids:
                     ids.append(g.id)
-    bare = (re.sub(r"^nvidia[\s_-]*", "", n, flags=re.I) for g in gpus() for n in (g.id, *g.aliases))
+    bare = (
+        re.sub(r"^nvidia[\s_-]*", "", n, flags=re.I) for g in gpus() for n in (g.id, *g.aliases)
+    )
     aliases = sorted({normalise(n): n for n in bare}.values(),
                      key=lambda n: -len(normalise(n)))  # fmt: skip
     alias_re = re.compile(
@@ -260,8 +264,8 @@ _WEIGHT_WORD = re.compile(r"\b(weights?|model|quanti[sz]ed|params?|parameters)\b
 
 def find_dtypes(found: Found) -> None:
     text = found.text
-    kv_spans = [m.start() for m in _KV_WORD.finditer(text)]
-    weight_spans = [m.start() for m in _WEIGHT_WORD.finditer(text)]
+    [m.start() for m in _KV_WORD.finditer(text)]
+    [m.start() for m in _WEIGHT_WORD.finditer(text)]
     for m in _DTYPE.finditer(text):
         if found.overlaps(m.start(), m.end()):
             continue
