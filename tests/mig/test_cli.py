@@ -89,6 +89,12 @@ def test_fit() -> None:
     assert data["max_sequences"] == 6
     for key in ("weights_gib", "kv_gib", "total_gib"):
         assert key in data
+    # Llama-3.1-8B: 2 x 32 layers x 8 KV heads x 128 x 2 B (bf16) per token.
+    assert data["kv_bytes_per_token"] == 131_072
+    assert data["kv_bytes"] == 131_072 * 8192
+    from tutor.mig.catalogue import find_model
+
+    assert data["weights_bytes"] == find_model("Llama-3.1-8B")[1].params * 2
     custom = run_json(
         "fit",
         "--gpu",
@@ -185,3 +191,18 @@ def test_bad_input_is_one_line_exit_2(args: list[str], needle: str) -> None:
     line = run_error(*args)
     assert line.startswith("error: ")
     assert needle in line
+
+
+def test_import_lgip_refuses_an_endless_file() -> None:
+    line = run_error("cluster", "--import-lgip", "/dev/zero")
+    assert "larger than 1,000,000 bytes" in line
+
+
+def test_profiles_tool_states_the_gpu_instance_limit() -> None:
+    from tutor.mig.tools import dispatch
+
+    out = dispatch("mig_profiles", {"gpu": "H100 NVL"})
+    assert out.ok and out.result is not None
+    assert out.result["max_instances"] == 7
+    unverified = dispatch("mig_profiles", {"gpu": "PG506-96GB"})
+    assert unverified.result is not None and unverified.result["max_instances"] is None

@@ -112,3 +112,20 @@ def test_fit_picks_the_smallest_fitting_profile(
         if surely_fit:
             assert res.profile_gib <= surely_fit[0] + 1e-9
         assert res.max_sequences is not None and res.max_sequences >= 1
+
+
+def test_json_keeps_bytes_and_unrounded_gib() -> None:
+    # A tiny model: its KV bytes per token round to 0 GiB at any sensible precision.
+    shape = custom_shape(params=1_000_001, layers=2, kv_heads=1, head_dim=8)
+    res = fit("A30", shape, weights_dtype="int4", kv_dtype="fp16", context=3, batch=5)
+    assert res.kv_bytes_per_token == 2 * 2 * 1 * 8 * 2
+    assert res.kv_bytes_per_sequence == res.kv_bytes_per_token * 3
+    assert res.kv_bytes == res.kv_bytes_per_sequence * 5
+    # int4 packs two parameters a byte; an odd count needs the last byte whole.
+    assert res.weights_bytes == 500_001
+    assert res.total_bytes == res.weights_bytes + res.kv_bytes
+    assert res.kv_gib == res.kv_bytes / GIB
+    assert res.weights_gib == 500_000.5 / GIB
+    data = res.model_dump(mode="json")
+    assert data["kv_gib"] > 0
+    assert data["kv_bytes_per_token"] == 64

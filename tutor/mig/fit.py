@@ -124,6 +124,13 @@ class FitResult(BaseModel):
     kv_per_sequence_gib: float
     overhead_gib: float
     total_gib: float
+    # Bytes beside GiB: a script asking for KV bytes per token of a small model would get
+    # 0 from any rounded GiB figure.
+    weights_bytes: int = Field(description="params x bytes per parameter (int4 rounded up)")
+    kv_bytes_per_token: int = Field(description="2 x layers x KV heads x head_dim x bytes")
+    kv_bytes_per_sequence: int = Field(description="kv_bytes_per_token x context")
+    kv_bytes: int = Field(description="kv_bytes_per_sequence x batch")
+    total_bytes: int = Field(description="weights + KV + overhead")
     fits: bool
     free_gib: float | None = Field(default=None, description="profile GiB minus total")
     max_sequences: int | None = Field(
@@ -209,7 +216,7 @@ def fit(
     candidates = [
         Candidate(
             profile=p.name,
-            memory_gib=round(profile_gib(p)[0], 2),
+            memory_gib=profile_gib(p)[0],
             compute_slices=p.compute_slices,
             fits=profile_gib(p)[0] * GIB >= total,
         )
@@ -224,11 +231,16 @@ def fit(
         "kv_dtype": kd,
         "context": context,
         "batch": batch,
-        "weights_gib": round(weights / GIB, 3),
-        "kv_gib": round(kv / GIB, 3),
-        "kv_per_sequence_gib": round(kv_seq / GIB, 4),
+        "weights_gib": weights / GIB,
+        "kv_gib": kv / GIB,
+        "kv_per_sequence_gib": kv_seq / GIB,
         "overhead_gib": overhead_gib,
-        "total_gib": round(total / GIB, 3),
+        "total_gib": total / GIB,
+        "weights_bytes": math.ceil(weights),
+        "kv_bytes_per_token": math.ceil(kv_token),
+        "kv_bytes_per_sequence": math.ceil(kv_seq),
+        "kv_bytes": math.ceil(kv),
+        "total_bytes": math.ceil(total),
     }
     if profile is not None:
         chosen: Profile | None = find_profile(g, profile)
@@ -286,10 +298,10 @@ def fit(
     return FitResult(
         **shared,
         profile=chosen.name,
-        profile_gib=round(size, 3),
+        profile_gib=size,
         memory_basis=basis,
         fits=fits,
-        free_gib=round((size * GIB - total) / GIB, 3),
+        free_gib=(size * GIB - total) / GIB,
         max_sequences=max_seq,
         lines=lines,
         candidates=candidates,

@@ -159,7 +159,7 @@ def pack(tenants: Sequence[Tenant], gpu: Gpu | str) -> PackResult:
                     gpu_index=idx,
                     profile=prof,
                     start=slot.start,
-                    memory_gib=round(size, 2),
+                    memory_gib=size,
                 )
             )
         lines.append(f"GPU {idx}: " + ", ".join(f"{t} -> {p}" for t, p in b))

@@ -270,7 +270,7 @@ def compare(
                 resource=mixed_resource(p.name) + " (mixed) or nvidia.com/gpu (single)",
                 tenants_served=served,
                 tenants_unserved=None if served is None else tenants - served,
-                guaranteed_memory_gib=round(size, 2),
+                guaranteed_memory_gib=size,
                 guaranteed_memory=f"{size:.2f} GiB dedicated",
                 guaranteed_compute=f"{p.compute_slices}/{compute_total} compute slices{sm}",
                 isolation="hardware: own SMs, memory slices, L2 and memory bandwidth; "
