@@ -292,6 +292,11 @@ class Engine:
         yield self._finish(text, [], [], replaced=False)
 
     async def send(self, text: str) -> AsyncIterator[Event]:
+        too_long = _too_long(text)
+        if too_long:
+            # Refused whole, before anything reads or stores it: the face keeps the text.
+            yield TurnFailed(message=too_long, learner_text=text)
+            return
         snapshot = self.state.model_copy(deep=True)
         try:
             async for event in self._route(text):
@@ -1205,6 +1210,21 @@ def _tidy(sentence: str) -> str:
 
 def phase_label(phase: Phase) -> str:
     return _PHASE_LABEL[phase]
+
+
+MAX_MESSAGE_CHARS = 4000
+MAX_MESSAGE_LINES = 100
+
+
+def _too_long(text: str) -> str:
+    if len(text) > MAX_MESSAGE_CHARS:
+        return (f"That message is {len(text):,} characters; the tutor reads at most "
+                f"{MAX_MESSAGE_CHARS:,}. Shorten it and send it again.")  # fmt: skip
+    lines = text.count("\n") + 1
+    if lines > MAX_MESSAGE_LINES:
+        return (f"That message has {lines:,} lines; the tutor reads at most {MAX_MESSAGE_LINES}. "
+                "Shorten it and send it again.")  # fmt: skip
+    return ""
 
 
 def _options_text(step: Step) -> str:
