@@ -125,6 +125,8 @@ class Contradiction(BaseModel):
     """What the learner claimed, in the tutor's words."""
     correction: str
     evidence: str = ""
+    source: str = ""
+    """The corpus document (file stem) the correction rests on."""
 
 
 class Graded(BaseModel):

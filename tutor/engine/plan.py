@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tutor.datafile import load_model
 
@@ -38,10 +38,83 @@ class PassageRef(BaseModel):
     doc: str | None = Field(None, description="restrict to this corpus document (file stem)")
 
 
+# What a claim can be about. "answer" is the thing the question asks for, used when the
+# learner's clause names no subject and the question leaves none to assume (a bare "hardware
+# isolation" answering "what does your cluster trade away?").
+Subject = Literal["mig", "time-slicing", "cluster", "answer"]
+Polarity = Literal["affirm", "deny", "either"]
+
+# A phrase is words separated by spaces; a word ending in "*" matches any word it starts
+# (isolat* matches isolated, isolation). Letters, digits, spaces and a trailing "*" only, so
+# a pattern can never be a regex that backtracks over the learner's text.
+_PHRASE = r"^[a-z0-9]+\*?( [a-z0-9]+\*?){0,5}$"
+
+
+class Claim(BaseModel):
+    """Something said of a subject.
+
+    "time-slicing: no isolation" is the claim (time-slicing, isolat*, deny).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    about: list[Subject] = Field(min_length=1, description="the subjects it may be said of")
+    says: list[Annotated[str, Field(pattern=_PHRASE)]] = Field(
+        min_length=1, description="phrases that state it (any one), lower case, '*' = prefix"
+    )
+    polarity: Polarity = Field("affirm", description="affirm, deny, or either way")
+    denied: Misconception | None = Field(
+        None, description="what to name back when the learner says the opposite of this claim"
+    )
+
+    @field_validator("about", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class Misconception(BaseModel):
+    """A contradicting claim worth naming back to the learner, with its correction."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    said: str = Field(min_length=3, description="what the learner claimed, in the tutor's words")
+    correction: str | None = Field(
+        None, description="what is true instead; leave out to reuse `option`'s misconception"
+    )
+    option: str | None = Field(
+        None, pattern=r"^[A-Z]$", description="the step's option whose misconception this is"
+    )
+    source: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9-]*$", description="the corpus document (file stem) behind it"
+    )
+    claims: list[Claim] = Field(default_factory=list, description="how a learner states it")
+
+    @model_validator(mode="after")
+    def _has_correction(self) -> Misconception:
+        if self.correction is None and self.option is None:
+            raise ValueError("give a 'correction', or an 'option' whose misconception to reuse")
+        return self
+
+
 class RubricPoint(BaseModel):
     id: str
     description: str
-    synonyms: list[str] = Field(description="an answer names the point if any of these appears")
+    synonyms: list[str] = Field(
+        default_factory=list,
+        description="legacy keyword match: an answer names the point if any of these appears",
+    )
+    claims: list[Claim] = Field(
+        default_factory=list, description="the claims that make the point (any one)"
+    )
+    required: bool = Field(True, description="a right answer must make this point")
+    check: str | None = Field(
+        None, description="the yes/no self-check question, e.g. 'Did yours say ...?'"
+    )
+    denied: Misconception | None = Field(
+        None, description="what to name back when the learner denies this point"
+    )
 
 
 class Recall(BaseModel):
@@ -49,6 +122,38 @@ class Recall(BaseModel):
     answer: str
     points: list[RubricPoint]
     pass_mark: int = Field(1, ge=1)
+    about: Subject | None = Field(
+        None, description="what a clause that names no subject speaks of, from the question"
+    )
+    contradictions: list[Misconception] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Recall:
+        _check_rubric(self.points, self.contradictions, self.pass_mark)
+        return self
+
+
+def _check_rubric(
+    points: list[RubricPoint], contradictions: list[Misconception], pass_mark: int
+) -> None:
+    ids = [p.id for p in points]
+    named = list(contradictions) + [p.denied for p in points if p.denied is not None]
+    named += [c.denied for p in points for c in p.claims if c.denied is not None]
+    # One misconception may be named by several claims (a YAML alias); two different ones
+    # under one id would make the record ambiguous.
+    distinct = {(m.id, m.model_dump_json()) for m in named}
+    ids += [i for i, _ in distinct]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"point and contradiction ids must be unique; repeated: {dupes}")
+    if pass_mark > len(points):
+        raise ValueError(f"pass_mark {pass_mark} is more than the {len(points)} points")
+    graded = [p for p in points if p.claims]
+    if graded and len(graded) != len(points):
+        missing = [p.id for p in points if not p.claims]
+        raise ValueError(f"every point needs claims once one has them; add claims to {missing}")
+    if graded and not any(p.required for p in points):
+        raise ValueError("mark at least one point required: true")
 
 
 class Step(BaseModel):
@@ -68,12 +173,20 @@ class Step(BaseModel):
     recall: Recall | None = None
     rubric: list[RubricPoint] = Field(default_factory=list)
     model_answer: str | None = None
+    about: Subject | None = Field(
+        None, description="teach_back: what a clause that names no subject speaks of"
+    )
+    contradictions: list[Misconception] = Field(
+        default_factory=list, description="teach_back: the misconceptions its rubric names"
+    )
 
     @model_validator(mode="after")
     def _one_key(self) -> Step:
+        self._check_options_named()
         if self.kind == "teach_back":
             if not self.rubric:
                 raise ValueError("a teach_back step needs a rubric")
+            _check_rubric(self.rubric, self.contradictions, 1)
             return self
         if self.kind == "recall":
             if self.recall is None:
@@ -88,6 +201,34 @@ class Step(BaseModel):
             if not option.correct and not option.misconception:
                 raise ValueError(f"wrong option {option.key} needs a misconception")
         return self
+
+    def _check_options_named(self) -> None:
+        keys = {o.key: o for o in self.options}
+        named = list(self.contradictions)
+        if self.recall is not None:
+            named += self.recall.contradictions
+        points = list(self.rubric) + (self.recall.points if self.recall is not None else [])
+        named += [p.denied for p in points if p.denied is not None]
+        named += [c.denied for p in points for c in p.claims if c.denied is not None]
+        for m in named:
+            if m.option is None:
+                continue
+            option = keys.get(m.option)
+            if option is None:
+                raise ValueError(
+                    f"misconception {m.id} names option {m.option}, which this step lacks"
+                )
+            if option.misconception is None:
+                raise ValueError(
+                    f"misconception {m.id} reuses option {m.option}, which has no misconception"
+                )
+
+    def misconception_correction(self, m: Misconception) -> str:
+        """The correction to name: its own, or the misconception text of its option."""
+        if m.correction is not None:
+            return m.correction
+        option = next(o for o in self.options if o.key == m.option)
+        return option.misconception or ""
 
     @property
     def correct_option(self) -> PlanOption | None:

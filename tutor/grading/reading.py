@@ -1,0 +1,437 @@
+"""What a learner answer claims about what: clauses, their subjects and their polarity.
+
+The reader is a small set of rules over tokens, not a parser:
+
+* **Clauses** end at sentence marks, ";", ":", "=", brackets, line breaks, at contrast and
+  linking words ("but", "whereas", "while", "because", "which", "if", ...) and at a comma or
+  "and" that starts a new subject ("MIG isolates, time-slicing takes turns").
+* **Subjects** are the things the lesson speaks of (MIG, time-slicing, the learner's
+  cluster). A clause's subject is the first one it names that is not marked as the other
+  side of a comparison ("unlike time-slicing", "than MIG", "instead of", "from"); "it" and
+  "they" take the previous clause's subject, "the other one" takes the other of MIG and
+  time-slicing, "the former" / "the latter" the first / second named. A clause that names
+  none carries on the previous one's subject, or the question's when it is the first.
+* **Negation** ("no", "not", "n't", "without", "nothing", "neither ... nor", "lacks",
+  "instead of", "loses", "gives up", "less", "weaker") flips what follows it up to the end
+  of its scope: the clause end, a comma, or an "and" that starts a new verb.
+* **Comparison**: "X isolates better than Y" says the opposite of Y; "X just as well as Y",
+  "like Y" and "both X and Y" say the same of Y.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from itertools import pairwise
+from typing import Literal
+
+from tutor.engine.plan import Subject
+from tutor.grading.text import Phrase, Tokens, find_all, tokenize
+
+# The names of each subject, as phrases. "time slice" is tried before "slice" (MIG).
+SUBJECT_NAMES: dict[Subject, tuple[str, ...]] = {
+    "time-slicing": (
+        "time slic*",
+        "time shar*",
+        "time share*",
+        "replica",
+        "replicas",
+        "ts",
+        "round robin",
+        "slicing in time",
+    ),
+    "mig": (
+        "multi instance gpu*",
+        "multi instance",
+        "mig*",
+        "gpu instance*",
+        "instance",
+        "instances",
+        "slice",
+        "slices",
+        "partitions",
+        "partitioned gpu",
+    ),
+    "cluster": (
+        "we",
+        "us",
+        "our",
+        "ours",
+        "you",
+        "your cluster",
+        "my cluster",
+        "the cluster",
+        "our cluster",
+        "cluster",
+        "our setup",
+    ),
+}
+_PRONOUNS = frozenset({"it", "its", "they", "them", "their", "theirs", "itself", "this"})
+# Two-word references: "the other (one)", "the former", "the latter", "this one".
+_OTHER_PAIR: dict[Subject, Subject] = {"mig": "time-slicing", "time-slicing": "mig"}
+_OTHER_NOUNS = frozenset({"one", "mode", "approach", "option", "way", ""})
+# Post-position negation: "isolation is lost", "isolation: missing".
+POST_NEGATORS = frozenset({"lost", "missing", "absent", "gone", "lacking", "sacrificed"})
+# "X when we need Y", "X if tenants need Y": the condition is a sign for X as well.
+_CONDITIONS = frozenset({"when", "if", "unless"})
+
+# Words that end a clause; the word itself belongs to neither side.
+_BOUNDARY_WORDS = frozenset(
+    {
+        "but", "whereas", "while", "whilst", "although", "though", "however", "yet",
+        "because", "since", "so", "which", "if", "unless", "when", "meanwhile", "therefore",
+        "thus", "hence", "whereby", "otherwise", "also",
+    }
+)  # fmt: skip
+_BOUNDARY_MARKS = frozenset({".", "!", "?", ";", ":", "=", "(", ")", "[", "]", '"'})
+_RELATIVE_OPENERS = frozenset({"which", "so", "therefore", "thus", "hence", "whereby"})
+
+NEGATORS = frozenset(
+    {
+        "no", "not", "never", "without", "nothing", "none", "neither", "nor", "lacks",
+        "lack", "lacking", "lacked", "nobody", "zero", "loses", "lose", "lost", "losing",
+        "sacrifice", "sacrifices", "sacrificed", "sacrificing", "less", "fewer", "little",
+        "weak", "weaker", "poor", "poorer", "worse", "minimal", "forfeit", "forfeits",
+        "absent", "costs", "prevent", "prevents", "prevented", "preventing",
+        "avoid", "avoids", "avoided", "eliminate", "eliminates", "rules",
+    }
+)  # fmt: skip
+# Two-word negators: the second word completes them ("give up", "trade away").
+_NEGATOR_PAIRS = {
+    ("give", "up"), ("gives", "up"), ("giving", "up"), ("gave", "up"), ("given", "up"),
+    ("trade", "away"), ("trades", "away"), ("traded", "away"), ("trading", "away"),
+    ("no", "longer"), ("instead", "of"), ("rather", "than"), ("free", "of"),
+    ("cost", "of"), ("expense", "of"), ("price", "of"),
+}  # fmt: skip
+# "not only", "not just": the sentence goes on to add, not to deny.
+_NOT_NEGATING = frozenset({("not", "only"), ("not", "just"), ("no", "matter"), ("not", "all")})
+# Words after which a named subject is the other side of a comparison.
+_CONTRAST_BEFORE = frozenset({"unlike", "than", "versus", "over", "from", "not"})
+_CONTRAST_PAIRS = frozenset(
+    {("instead", "of"), ("rather", "than"), ("compared", "to"), ("compared", "with"),
+     ("as", "opposed"), ("opposed", "to"), ("in", "contrast"), ("contrast", "to")}
+)  # fmt: skip
+_SAME_BEFORE = frozenset({"like", "as", "and", "both", "or", "nor"})
+# Verbs and auxiliaries: an "and" followed by one starts a new predicate, ending a negation.
+VERBS = frozenset(
+    {
+        "is", "are", "was", "were", "be", "has", "have", "had", "get", "gets", "got", "give",
+        "gives", "gave", "take", "takes", "took", "share", "shares", "shared", "split",
+        "splits", "let", "lets", "keep", "keeps", "can", "could", "will", "would", "should",
+        "must", "may", "might", "does", "do", "did", "run", "runs", "offer", "offers",
+        "provide", "provides", "guarantee", "guarantees", "isolate", "isolates", "pack",
+        "packs", "allow", "allows", "oversubscribe", "oversubscribes", "switch", "switches",
+        "use", "uses", "mean", "means", "make", "makes", "cause", "causes", "protect",
+        "protects", "prevent", "prevents", "cost", "costs", "need", "needs", "want", "wants",
+        "lose", "loses", "gain", "gains", "suffer", "suffers", "degrade", "degrades",
+        "starve", "starves", "interfere", "interferes", "slow", "slows", "stays", "stay",
+        "suit", "suits", "fit", "fits", "work", "works", "favour", "favours", "prefer",
+        "prefers", "call", "calls", "point", "points", "go", "goes", "choose", "pick", "put",
+        "lacks", "hurts", "hurt", "breaks", "break", "stops", "stop",
+    }
+)  # fmt: skip
+_KEEP_FROM = frozenset(
+    {
+        "keep",
+        "keeps",
+        "kept",
+        "stop",
+        "stops",
+        "stopped",
+        "protect",
+        "protects",
+        "protected",
+        "shield",
+        "shields",
+        "isolate",
+        "isolates",
+    }
+)
+# Inside one clause, phrases never span these.
+STOPS = NEGATORS | {",", "but", "and", "or"}
+
+Source = Literal["named", "pronoun", "carried", "default"]
+
+
+@dataclass
+class Mention:
+    subject: Subject
+    start: int
+    end: int
+    relation: int = 1
+    """+1: the clause speaks of it; -1: it is the other side of a comparison."""
+    named: bool = True
+
+
+@dataclass
+class Clause:
+    """One clause of the answer: its tokens (a slice of the answer's), subject and polarity."""
+
+    start: int
+    end: int
+    subject: Subject
+    source: Source
+    assertions: list[tuple[Subject, int]]
+    """(subject, +1/-1): each subject the clause's predicates are said of, and with what sign."""
+    polarity: list[int] = field(default_factory=list)
+    """Per token of the clause: +1, or -1 where a negation covers it."""
+    opener: str = ""
+    """The linking word that opened the clause ("but", "whereas", ...), if any."""
+
+    def sign_at(self, index: int) -> int:
+        return self.polarity[index - self.start]
+
+    def sign_of(self, toks: list[str], start: int, end: int) -> int:
+        """The sign of a phrase at toks[start:end]: negations before it, or one right after."""
+        sign = self.sign_at(start)
+        for j in range(end, self.end):
+            if toks[j] in (",", "and", "but"):
+                break
+            if toks[j] in POST_NEGATORS:
+                return -sign
+        return sign
+
+
+@dataclass
+class Reading:
+    tokens: Tokens
+    clauses: list[Clause]
+
+    def evidence(self, clause: Clause) -> str:
+        return self.tokens.evidence(clause.start, clause.end)
+
+
+_NAME_STOPS: frozenset[str] = frozenset()
+
+
+@cache
+def _name_phrases() -> list[tuple[Subject, Phrase]]:
+    """Subject names, longest first: "time slice" wins over "slice", "your cluster" over "you"."""
+    pairs = [(s, Phrase.parse(n)) for s, names in SUBJECT_NAMES.items() for n in names]
+    return sorted(pairs, key=lambda sp: (-len(sp[1].terms), -len(sp[1].text)))
+
+
+def _mentions(toks: list[str]) -> list[Mention]:
+    """Every subject name in the answer, longest first, none overlapping. Linear."""
+    taken = [False] * len(toks)
+    found: list[Mention] = []
+    for subject, phrase in _name_phrases():
+        for start, end in find_all(phrase, toks, _NAME_STOPS):
+            if end - start != len(phrase.terms) or any(taken[start:end]):
+                continue
+            for i in range(start, end):
+                taken[i] = True
+            found.append(Mention(subject, start, end))
+    found.sort(key=lambda m: m.start)
+    return found
+
+
+def _is_boundary(toks: list[str], i: int) -> bool:
+    tok = toks[i]
+    if tok in _BOUNDARY_MARKS:
+        return True
+    return tok in _BOUNDARY_WORDS
+
+
+def _starts_subject(toks: list[str], i: int, starts: dict[int, Mention]) -> bool:
+    if i in starts:
+        return True
+    if i < len(toks) and toks[i] in _PRONOUNS:
+        return True
+    return i + 1 < len(toks) and toks[i] == "the" and toks[i + 1] in ("other", "former", "latter")
+
+
+def _split(toks: list[str], mentions: list[Mention]) -> list[tuple[int, int, str]]:
+    """Clause ranges (start, end, opening word)."""
+    starts = {m.start: m for m in mentions}
+    clauses: list[tuple[int, int, str]] = []
+    begin, opener = 0, ""
+    content = False  # the current clause has a word that is not a subject name
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        split_here = _is_boundary(toks, i)
+        if tok == "," and i + 1 < len(toks) and toks[i + 1] in ("and", "or", "but"):
+            split_here = content
+        if not split_here and tok in (",", "and", "or") and _starts_subject(toks, i + 1, starts):
+            # "MIG and time-slicing both share" names two subjects; split only after a claim.
+            split_here = content
+        if split_here:
+            if i > begin:
+                clauses.append((begin, i, opener))
+            begin, content = i + 1, False
+            opener = tok if tok.isalpha() or tok in "()" else ""
+        elif i in starts:
+            i = starts[i].end
+            continue
+        elif tok not in ("both", "the", "either", ","):
+            content = True
+        i += 1
+    if begin < len(toks):
+        clauses.append((begin, len(toks), opener))
+    return clauses
+
+
+def _polarity(toks: list[str], start: int, end: int, mention_at: set[int]) -> list[int]:
+    """Per token, -1 where an odd number of negations covers it."""
+    signs: list[int] = []
+    negations = 0
+    keeping = False
+    i = start
+    while i < end:
+        tok = toks[i]
+        nxt = toks[i + 1] if i + 1 < end else ""
+        if tok == "," or (tok in ("and", "or") and (nxt in VERBS or i + 1 in mention_at)):
+            negations = 0
+        signs.append(-1 if negations % 2 else 1)
+        pair = (tok, nxt)
+        if pair in _NOT_NEGATING:
+            signs.append(signs[-1])
+            i += 2
+            continue
+        if pair in _NEGATOR_PAIRS and not (i + 2 < end and i + 2 in mention_at):
+            negations += 1
+            signs.append(signs[-1])
+            i += 2
+            continue
+        if tok in _KEEP_FROM:
+            keeping = True
+        if tok == "from" and keeping:
+            # "keeps a heavy job from hurting others": what follows "from" is denied.
+            negations += 1
+            keeping = False
+        elif tok in NEGATORS and tok != "nor":
+            negations += 1
+        elif tok == "nor":
+            # "neither X nor Y": Y is denied too, not double-negated.
+            negations = max(negations, 1)
+        i += 1
+    return signs
+
+
+def _relation(toks: list[str], m: Mention, begin: int) -> int:
+    before = toks[m.start - 1] if m.start - 1 >= begin else ""
+    before2 = (toks[m.start - 2], before) if m.start - 2 >= begin else ("", before)
+    if before in _CONTRAST_BEFORE or before2 in _CONTRAST_PAIRS:
+        return -1
+    if before2[0] in _CONTRAST_BEFORE and before == "the":
+        return -1
+    return 1
+
+
+def read(text: str, default: Subject | None = None) -> Reading:
+    """Read `text` into clauses; `default` is what a first clause naming nothing speaks of."""
+    tokens = tokenize(text)
+    toks = tokens.toks
+    mentions = _mentions(toks)
+    mention_at = {m.start for m in mentions}
+    clauses: list[Clause] = []
+    prev_subject: Subject = default or "answer"
+    prev_source: Source = "default"
+    order: list[Subject] = []  # distinct MIG / time-slicing names, in the order they came
+    last_named: Subject | None = None
+    outer: list[Subject] = []  # the subject before each open bracket
+    for begin, end, opener in _split(toks, mentions):
+        if opener == "(":
+            outer.append(prev_subject)
+        elif opener == ")" and outer:
+            # After "(what we run)" the sentence is about its subject again, not "we".
+            prev_subject = outer.pop()
+        own = [m for m in mentions if begin <= m.start < end]
+        refs = _references(toks, begin, end, prev_subject, last_named, order)
+        speaks: list[Mention] = []
+        for m in sorted(own + refs, key=lambda m: m.start):
+            m.relation = _relation(toks, m, begin)
+            speaks.append(m)
+        primary = _primary(speaks)
+        if primary is not None:
+            subject = primary.subject
+            source: Source = "named" if primary.named else "pronoun"
+        elif opener in _RELATIVE_OPENERS and last_named is not None:
+            subject, source = last_named, "carried"
+        else:
+            subject = prev_subject
+            source = "default" if prev_source == "default" else "carried"
+        assertions: list[tuple[Subject, int]] = [(subject, 1)]
+        if (
+            opener in _CONDITIONS
+            and subject == "cluster"
+            and prev_subject in _OTHER_PAIR
+            and prev_source != "default"
+        ):
+            assertions.append((prev_subject, 1))
+        for m in speaks:
+            if m is primary or (m.subject, m.relation) in assertions:
+                continue
+            if m.relation == -1 or _same_side(toks, m, begin):
+                assertions.append((m.subject, m.relation))
+            elif m.subject == "cluster" and subject != "cluster":
+                assertions.append(("cluster", 1))
+        clauses.append(
+            Clause(begin, end, subject, source, assertions,
+                   _polarity(toks, begin, end, mention_at), opener)
+        )  # fmt: skip
+        for m in own:
+            if m.subject != "cluster":
+                last_named = m.subject
+                if m.subject not in order:
+                    order.append(m.subject)
+        prev_subject, prev_source = subject, source
+    _conditions_first(clauses, toks)
+    return Reading(tokens, clauses)
+
+
+def _conditions_first(clauses: list[Clause], toks: list[str]) -> None:
+    """ "If it's bursty, time-slice": a condition that opens a sentence and names nothing
+    speaks of its main clause's subject (not of the sentence before)."""
+    for here, after in pairwise(clauses):
+        opens = here.start < 2 or toks[here.start - 2] in (".", "!", "?", ";", ":")
+        comma = here.end < len(toks) and toks[here.end] == ","
+        unnamed = here.source != "named" and after.source == "named" and after.opener == ""
+        if here.opener in _CONDITIONS and unnamed and opens and comma:
+            here.subject, here.source = after.subject, "carried"
+            here.assertions = [(after.subject, 1)]
+
+
+def _primary(speaks: list[Mention]) -> Mention | None:
+    """The first subject spoken of; MIG or time-slicing before "we" ("we use MIG for ...")."""
+    forward = [m for m in speaks if m.relation == 1]
+    system = [m for m in forward if m.subject != "cluster"]
+    if system:
+        return system[0]
+    return forward[0] if forward else None
+
+
+def _same_side(toks: list[str], m: Mention, begin: int) -> bool:
+    """'like Y', 'as Y', 'both X and Y': the clause says the same of Y."""
+    before = toks[m.start - 1] if m.start - 1 >= begin else ""
+    return before in _SAME_BEFORE
+
+
+def _references(
+    toks: list[str],
+    begin: int,
+    end: int,
+    prev: Subject,
+    last_named: Subject | None,
+    order: list[Subject],
+) -> list[Mention]:
+    """Pronouns and 'the other one' / 'the former' / 'the latter', resolved."""
+    refs: list[Mention] = []
+    for i in range(begin, end):
+        tok = toks[i]
+        nxt = toks[i + 1] if i + 1 < end else ""
+        prior = toks[i - 1] if i - 1 >= begin else ""
+        if tok in _PRONOUNS:
+            if tok == "this" and nxt != "one":
+                continue
+            target = prev if prev not in ("cluster", "answer") else last_named
+            # With nothing named yet, "it" is what the question spoke of: the cluster.
+            refs.append(Mention(target or "cluster", i, i + 1, named=False))
+        elif tok == "other" and prior == "the" and (nxt in _OTHER_NOUNS or nxt in VERBS):
+            base = prev if prev in _OTHER_PAIR else last_named
+            if base in _OTHER_PAIR:
+                refs.append(Mention(_OTHER_PAIR[base], i, i + 1, named=False))
+        elif tok in ("former", "latter") and prior == "the" and len(order) >= 2:
+            refs.append(Mention(order[0] if tok == "former" else order[1], i, i + 1, named=False))
+    return refs
