@@ -35,8 +35,12 @@ $(STAMP): pyproject.toml Makefile
 chat: setup
 	$(BIN)/tutor
 
+# The gates run under a throwaway TUTOR_HOME: CI never touches the user's data folder.
 test: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	home="$$(mktemp -d)"; trap 'rm -rf "$$home"' EXIT; export TUTOR_HOME="$$home"; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider && \
+	$(BIN)/tutor eval reading && \
+	$(BIN)/tutor eval answers && \
 	$(BIN)/tutor eval run --ci
 
 lint: setup

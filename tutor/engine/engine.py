@@ -32,7 +32,6 @@ from tutor.engine.events import (
     Verdict,
 )
 from tutor.engine.guards import AnswerKey, is_meta, leaks, supported, ungrounded_numbers
-from tutor.engine.intents import points_named
 from tutor.engine.numbers import first_number, normalise
 from tutor.engine.plan import CalculatorKey, LessonPlan, Step
 from tutor.engine.prompts import PromptSet
@@ -384,6 +383,10 @@ class Engine:
     async def _route(self, text: str) -> AsyncIterator[Event]:
         state = self.state
         step = self.step
+        if state.self_check is not None and step is not None and step.id == state.self_check:
+            async for event in self._self_check(step, text):
+                yield event
+            return
         reading = read(text, self._context())
         shown = _reading_event(reading)
         if shown is not None:
@@ -723,50 +726,55 @@ class Engine:
     # ------------------------------------------------------------------ recall, teach-back
 
     async def _grade(self, step: Step, answer: str) -> AsyncIterator[Event]:
-        if step.kind == "teach_back":
-            points = [p.synonyms for p in step.rubric]
-            names = [p.description for p in step.rubric]
-            model_answer = step.model_answer or step.explanation
-            question, template, pass_mark = step.question, "teach_back", max(2, len(points) // 2)
-        else:
-            assert step.recall is not None
-            points = [p.synonyms for p in step.recall.points]
-            names = [p.description for p in step.recall.points]
-            model_answer = step.recall.answer
-            question, template, pass_mark = step.recall.question, "recall", step.recall.pass_mark
-        named = points_named(answer, points)
-        hits = [n for n, ok in zip(names, named, strict=True) if ok]
-        misses = [n for n, ok in zip(names, named, strict=True) if not ok]
-        passed = len(hits) >= pass_mark
-        outcome = self.state.outcomes.setdefault(step.id, StepOutcome())
-        outcome.recall_ok, outcome.hits = passed, hits
-        if step.kind != "step":
-            outcome.guess, outcome.answer, outcome.correct = answer[:200], model_answer, passed
-        self._record_outcome(step.id, step.kind if step.kind != "step" else "recall",
-                             answer[:500], passed, outcome.attempts + 1)  # fmt: skip
+        from tutor.grading import Rubric, feedback, grade
+
+        rubric = Rubric.from_step(step)
+        result = grade(answer, rubric)
+        model_answer = (step.model_answer or step.explanation) if step.kind == "teach_back" else (
+            step.recall.answer if step.recall else step.explanation
+        )  # fmt: skip
         phase: Phase = "teach_back" if step.kind == "teach_back" else "recall"
+        graded = result.to_event(step.id)
+        unsure = result.verdict == "cant_tell"
+        if unsure:
+            graded = graded.model_copy(update={"self_check": True})
+        yield graded
+        passed = result.verdict == "right"
+        hits = [p.description for p in graded.points if p.status == "said"]
+        outcome = self.state.outcomes.setdefault(step.id, StepOutcome())
+        outcome.recall_ok, outcome.hits = (None if unsure else passed), hits
+        outcome.points = {p.point_id: p.status for p in graded.points}
+        outcome.misconceptions = [c.claim_id for c in graded.contradictions]
+        if step.kind != "step":
+            outcome.guess, outcome.answer = answer[:200], model_answer
+            outcome.correct = None if unsure else passed
+        self._record_outcome(step.id, step.kind if step.kind != "step" else "recall",
+                             answer[:500], passed, outcome.attempts + 1,
+                             verdict=result.verdict, points=outcome.points,
+                             misconceptions=outcome.misconceptions)  # fmt: skip
         citations = await self._citations(step) if step.kind != "step" else []
         if citations:
             yield Retrieved(citations=citations)
-        score = f"{len(hits)} of {len(points)}"
-        praise = "Strong explanation." if step.kind == "teach_back" else "Well recalled."
-        head = (f"**{praise}**" if passed else "**Partly there.**") + f" You named {score} points"
-        head += f": {', '.join(hits)}." if hits else "."
-        body = [head]
-        if misses:
-            body.append("Missing: " + "; ".join(misses) + ".")
-        body.append(f"A strong answer: {model_answer}")
-        yield TextDelta(text="\n\n".join(body))
+        body = [feedback(result, rubric)]
+        yield TextDelta(text=body[0])
+        if unsure:
+            # The learner checks their own answer; the lesson moves on once they have.
+            self.state.self_check = step.id
+            text = "\n\n".join(body)
+            yield self._finish(text, citations, [], replaced=False, phase=phase, step_id=step.id)
+            return
         note = _Note()
+        hit_text = ", ".join(hits) or "none"
+        misses = ", ".join(p.description for p in graded.points if p.status != "said") or "none"
         async for delta in self._stream_note(
-            note, template,
-            dict(question=question, learner_answer=answer, model_answer=model_answer,
-                 hits=", ".join(hits) or "none", misses=", ".join(misses) or "none"),
-            key=None, allowed=[model_answer, answer, question], max_tokens=64,
+            note, "teach_back" if step.kind == "teach_back" else "recall",
+            dict(question=rubric.question, learner_answer=answer, model_answer=model_answer,
+                 hits=hit_text, misses=misses),
+            key=None, allowed=[model_answer, answer, rubric.question], max_tokens=64,
         ):  # fmt: skip
             yield delta
         replaced = note.cut
-        if note.text:
+        if note.text and result.verdict != "contradicts":
             body.append(note.text)
         if citations:
             body.append(_sources_line(citations))
@@ -774,8 +782,33 @@ class Engine:
         text = "\n\n".join(body)
         async for event in self._advance():
             yield event
-        tail = self._tail_text
-        yield self._finish(text + tail, citations, [], replaced=replaced, phase=phase,
+        yield self._finish(text + self._tail_text, citations, [], replaced=replaced, phase=phase,
+                           step_id=step.id)  # fmt: skip
+
+    async def _self_check(self, step: Step, text: str) -> AsyncIterator[Event]:
+        from tutor.grading import Rubric, read_self_check, self_check_summary
+
+        rubric = Rubric.from_step(step)
+        answers = read_self_check(text, len(rubric.points))
+        phase: Phase = "teach_back" if step.kind == "teach_back" else "recall"
+        if answers is None:
+            reply = (f"Reply with yes or no for each of the {len(rubric.points)} points, "
+                     "for example \"yes, no, yes\".")  # fmt: skip
+            yield TextDelta(text=reply)
+            yield self._finish(reply, [], [], replaced=False, phase=phase, step_id=step.id)
+            return
+        self.state.self_check = None
+        outcome = self.state.outcomes.setdefault(step.id, StepOutcome())
+        outcome.self_check = {p.id: ok for p, ok in zip(rubric.points, answers, strict=True)}
+        self._record_outcome(step.id, "self_check", ", ".join("yes" if a else "no" for a in answers),
+                             all(answers), outcome.attempts + 1, verdict="self_check",
+                             points={p.id: ("said" if ok else "missing")
+                                     for p, ok in zip(rubric.points, answers, strict=True)})  # fmt: skip
+        reply = self_check_summary(answers, rubric)
+        yield TextDelta(text=reply)
+        async for event in self._advance():
+            yield event
+        yield self._finish(reply + self._tail_text, [], [], replaced=False, phase=phase,
                            step_id=step.id)  # fmt: skip
 
     _tail_text = ""
@@ -796,6 +829,9 @@ class Engine:
         async for event in self._ask_step(nxt):
             if isinstance(event, TurnDone):
                 collected.append(event.text)
+                # The inner turn's _finish took the prompt files rendered so far; they
+                # belong to the outer turn, which reports them.
+                self._rendered = [*event.prompts_rendered, *self._rendered]
                 continue
             if isinstance(event, TextDelta) and first:
                 first = False
@@ -1151,8 +1187,10 @@ class Engine:
             )  # fmt: skip
 
     def _record_outcome(
-        self, step_id: str, kind: str, value: str, correct: bool, attempts: int
-    ) -> None:
+        self, step_id: str, kind: str, value: str, correct: bool, attempts: int,
+        *, verdict: str | None = None, points: dict[str, str] | None = None,
+        misconceptions: list[str] | None = None,
+    ) -> None:  # fmt: skip
         if self.record is not None:
             self.record.add_outcome(
                 self._session_id,
@@ -1160,6 +1198,9 @@ class Engine:
                     step_id=step_id, kind=kind, value=value, correct=correct, attempts=attempts
                 ),
             )
+            if verdict is not None and hasattr(self.record, "add_grade"):
+                self.record.add_grade(self._session_id, step_id, verdict, points or {},
+                                      misconceptions or [])  # fmt: skip
 
     def _save_state(self) -> None:
         if self.record is not None:

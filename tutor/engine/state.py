@@ -17,6 +17,11 @@ class StepOutcome(BaseModel):
     attempts: int = 0
     recall_ok: bool | None = None
     hits: list[str] = Field(default_factory=list)
+    points: dict[str, str] = Field(default_factory=dict)
+    """Per rubric point: said, missing, contradicted or unsure."""
+    misconceptions: list[str] = Field(default_factory=list)
+    self_check: dict[str, bool] = Field(default_factory=dict)
+    """The learner's own check, per point, when the grader could not tell."""
 
 
 class FreeQuestion(BaseModel):
@@ -41,5 +46,7 @@ class EngineState(BaseModel):
     last_call: dict[str, Any] | None = None
     """The last calculator call read from the learner, which a correction amends."""
     last_arguments: list[dict[str, Any]] = Field(default_factory=list)
+    self_check: str | None = None
+    """The step whose answer the learner is checking against the strong answer."""
     last_guess: str | None = None
     """The guess committed on the last calculator question, reused when it is corrected."""
