@@ -7,10 +7,12 @@ from typing import Any
 
 import typer
 
+from tutor.cli.eval_answers import ANSWERS_HELP, answers
 from tutor.cli.eval_reading import READING_HELP, reading
 
 app = typer.Typer(help="eval commands.", no_args_is_help=True)
 app.command("reading", help=READING_HELP)(reading)
+app.command("answers", help=ANSWERS_HELP)(answers)
 
 
 @app.command("retrieval")
@@ -79,8 +81,10 @@ RUN_HELP = (
     "\n\n" + _TEACHER_FLOW
 )
 COMPARE_HELP = (
-    "List the cases whose checks changed between runs, per scorer and judge dimension. Runs "
-    "are ids, folders, 'latest' or 'previous'; the first run is the baseline."
+    "Show what changed between runs: every reply whose wording changed, side by side (even "
+    "when every check still passes), the checks and judge labels that changed, and, for each "
+    "prompt file that differs, how many cases rendered it (or why none did). Runs are ids, "
+    "folders, 'latest' or 'previous'; the first run is the baseline."
     "\n\n" + _TEACHER_FLOW
 )
 CALIBRATE_HELP = (
@@ -291,7 +295,13 @@ def compare(
     from rich.console import Console
 
     from tutor.cli.common import fail, get_settings, print_json
-    from tutor.evals.report import compare_runs, html_report, print_changes
+    from tutor.evals.report import (
+        compare_runs,
+        html_report,
+        print_changes,
+        prompt_notices,
+        wording_changes,
+    )
     from tutor.evals.runner import read_run, resolve_run
 
     if len(runs) < 2:
@@ -307,17 +317,34 @@ def compare(
         loaded.append((folder.name, summary, results))
     console = Console()
     everything = {}
-    for name, _, results in loaded[1:]:
-        changes = compare_runs(loaded[0][2], results)
+    wording_all = {}
+    notices_all = []
+    base_name, base_summary, base_results = loaded[0]
+    for name, summary, results in loaded[1:]:
+        changes = compare_runs(base_results, results)
+        wording = wording_changes(base_results, results)
+        notices = prompt_notices([(base_summary, base_results), (summary, results)])
         everything[name] = [asdict(c) for c in changes]
+        wording_all[name] = [
+            {"case_id": w.case_id, "turn": w.turn, "before": w.before, "after": w.after}
+            for w in wording
+        ]
+        notices_all += [n.text for n in notices]
         if not as_json:
-            print_changes(changes, loaded[0][0], name, console)
+            print_changes(changes, base_name, name, console, wording=wording, notices=notices)
     if html_file is not None:
         html_file.write_text(html_report(loaded), encoding="utf-8")
         if not as_json:
             console.print(f"report: {html_file}")
     if as_json:
-        print_json({"base": loaded[0][0], "changes": everything})
+        print_json(
+            {
+                "base": base_name,
+                "notices": notices_all,
+                "changes": everything,
+                "wording": wording_all,
+            }
+        )
 
 
 @app.command("calibrate", help=CALIBRATE_HELP)

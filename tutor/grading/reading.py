@@ -101,7 +101,7 @@ _NEGATOR_PAIRS = {
     ("give", "up"), ("gives", "up"), ("giving", "up"), ("gave", "up"), ("given", "up"),
     ("trade", "away"), ("trades", "away"), ("traded", "away"), ("trading", "away"),
     ("no", "longer"), ("instead", "of"), ("rather", "than"), ("free", "of"),
-    ("cost", "of"), ("expense", "of"), ("price", "of"),
+    ("cost", "of"), ("expense", "of"), ("price", "of"), ("more", "than"),
 }  # fmt: skip
 # "not only", "not just": the sentence goes on to add, not to deny.
 _NOT_NEGATING = frozenset({("not", "only"), ("not", "just"), ("no", "matter"), ("not", "all")})
@@ -129,6 +129,10 @@ VERBS = frozenset(
         "prefers", "call", "calls", "point", "points", "go", "goes", "choose", "pick", "put",
         "lacks", "hurts", "hurt", "breaks", "break", "stops", "stop",
     }
+)  # fmt: skip
+_AUXILIARIES = frozenset(
+    {"can", "could", "will", "would", "does", "do", "did", "is", "are", "was", "were", "has",
+     "have", "had", "should", "must", "may", "might", "shall"}
 )  # fmt: skip
 _KEEP_FROM = frozenset(
     {
@@ -184,11 +188,23 @@ class Clause:
     def sign_of(self, toks: list[str], start: int, end: int) -> int:
         """The sign of a phrase at toks[start:end]: negations before it, or one right after."""
         sign = self.sign_at(start)
+        # A phrase that is the clause's own subject ("a noisy neighbour couldn't touch them")
+        # is denied by the verb's negation after it.
+        leads = not any(toks[j] in VERBS for j in range(self.start, start))
         for j in range(end, self.end):
             if toks[j] in (",", "and", "but"):
                 break
             if toks[j] in POST_NEGATORS:
                 return -sign
+            if (
+                leads
+                and toks[j] in _AUXILIARIES
+                and j + 1 < self.end
+                and toks[j + 1] in ("not", "never")
+            ):
+                return -sign
+            if toks[j] in VERBS and toks[j] not in _AUXILIARIES:
+                break
         return sign
 
 
@@ -349,6 +365,10 @@ def read(text: str, default: Subject | None = None) -> Reading:
             source: Source = "named" if primary.named else "pronoun"
         elif opener in _RELATIVE_OPENERS and last_named is not None:
             subject, source = last_named, "carried"
+        elif opener in _CONDITIONS and prev_source == "default":
+            # "We'd switch if tenants kept slowing each other": the condition is the
+            # situation, not the question's subject.
+            subject, source = "answer", "default"
         else:
             subject = prev_subject
             source = "default" if prev_source == "default" else "carried"
@@ -378,7 +398,21 @@ def read(text: str, default: Subject | None = None) -> Reading:
                     order.append(m.subject)
         prev_subject, prev_source = subject, source
     _conditions_first(clauses, toks)
+    _named_after(clauses, toks, mentions)
     return Reading(tokens, clauses)
+
+
+def _named_after(clauses: list[Clause], toks: list[str], mentions: list[Mention]) -> None:
+    """ "steady latency -> MIG": a clause that is only a name, after '=' or ':', names the
+    clause before it when that one named nothing."""
+    spans = {(m.start, m.end): m.subject for m in mentions}
+    for before, here in pairwise(clauses):
+        subject = spans.get((here.start, here.end))
+        if subject is None or here.start < 1 or toks[here.start - 1] not in ("=", ":"):
+            continue
+        if before.source != "named":
+            before.subject, before.source = subject, "named"
+            before.assertions = [(subject, 1)]
 
 
 def _conditions_first(clauses: list[Clause], toks: list[str]) -> None:
