@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import yaml
+from typer.testing import CliRunner
 
+from tutor.cli.mig import app
 from tutor.mig.catalogue import MigError, find_gpu
 from tutor.mig.cluster import (
     ClusterProfile,
@@ -22,6 +25,8 @@ from tutor.mig.cluster import (
 from tutor.mig.fit import fit
 from tutor.mig.generate import mig_parted_config, timeslicing_configmap
 from tutor.mig.placement import capacity, check, enumerate_partitions
+
+runner = CliRunner()
 
 
 def test_default_is_the_lesson_cluster() -> None:
@@ -142,3 +147,65 @@ def test_mig_parted_config() -> None:
     assert "# valid: NVIDIA's table allows 2 instances of 3g.71gb" in same
     with pytest.raises(MigError, match="not a valid Kubernetes label value"):
         mig_parted_config("H200", ["3g.71gb"], name="all-3g.71gb+me")
+
+
+def test_configmap_with_several_keys_needs_a_key(fixtures: Path) -> None:
+    text = (fixtures / "time-slicing-fine.yaml").read_text()
+    with pytest.raises(MigError, match=r"2 keys \(a100-40gb, tesla-t4\); choose one with --key"):
+        parse_timeslicing(text)
+    t4 = parse_timeslicing(text, "tesla-t4")
+    assert t4.config_key == "tesla-t4"
+    assert [(r.name, r.replicas) for r in t4.resources] == [("nvidia.com/gpu", 4)]
+    with pytest.raises(MigError, match="no key 'h100'"):
+        parse_timeslicing(text, "h100")
+
+
+def test_mig_resource_replicas_are_kept(fixtures: Path) -> None:
+    cfg = parse_timeslicing((fixtures / "time-slicing-fine.yaml").read_text(), "a100-40gb")
+    base = cluster_from_yaml(
+        "gpu: A100-40GB\nnodes: 1\ngpus_per_node: 2\nsharing: mig\nmig_enabled: true\n"
+        "mig_strategy: mixed\nmig_layout: [3g.20gb, 2g.10gb, 1g.5gb, 1g.5gb]\n"
+    )
+    cluster = apply_timeslicing(base, cfg)
+    assert cluster.resource_replicas == {
+        "nvidia.com/mig-1g.5gb": 2,
+        "nvidia.com/mig-2g.10gb": 2,
+        "nvidia.com/mig-3g.20gb": 3,
+        "nvidia.com/mig-7g.40gb": 7,
+    }
+    # Per GPU: 3g x3 + 2g x2 + two 1g x2 each = 9 schedulable MIG slots; 2 GPUs.
+    assert cluster.logical_gpus == 2 * (3 + 2 + 2 + 2)
+    assert "time-slicing x2 on nvidia.com/mig-1g.5gb" in cluster.summary()
+
+
+def test_cli_imports_one_configmap_key(fixtures: Path) -> None:
+    res = runner.invoke(
+        app,
+        [
+            "cluster",
+            "--import-configmap",
+            str(fixtures / "time-slicing-fine.yaml"),
+            "--key",
+            "tesla-t4",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["cluster"]["replicas"] == 4
+    assert "key tesla-t4" in data["cluster"]["source"]
+    both = runner.invoke(
+        app, ["cluster", "--import-configmap", str(fixtures / "time-slicing-fine.yaml")]
+    )
+    assert both.exit_code == 2 and "choose one with --key" in both.stderr
+
+
+def test_cluster_file_may_name_a_gpu_without_mig() -> None:
+    t4 = cluster_from_yaml("gpu: Tesla T4\nnodes: 2\ngpus_per_node: 4\nreplicas: 4\n")
+    assert t4.gpu == "T4" and t4.whole_gpus_only
+    assert t4.logical_gpus == 32
+    assert "no MIG: whole GPUs only" in t4.summary()[0]
+    for gpu in ("L4", "L40S", "0x26B910DE"):
+        assert cluster_from_yaml(f"gpu: '{gpu}'\n").whole_gpus_only
+    with pytest.raises(MigError, match="T4 has no MIG"):
+        cluster_from_yaml("gpu: T4\nmig_enabled: true\n")

@@ -86,7 +86,10 @@ def test_pci_ids_name_gpus(typed: str, gpu_id: str) -> None:
 
 
 def test_unknown_pci_id_is_one_line() -> None:
-    with pytest.raises(UnknownName, match=r"no catalogued GPU has PCI device ID 0x1EB810DE"):
+    with pytest.raises(UnknownName, match=r"no catalogued GPU has PCI device ID 0x1DB610DE"):
+        find_gpu("0x1DB610DE")
+    # The T4 (0x1EB8) is catalogued as a GPU without MIG.
+    with pytest.raises(UnknownName, match="T4 has no MIG"):
         find_gpu("0x1EB810DE")
     # A name made of hex digits is still a name, not an ID.
     with pytest.raises(UnknownName, match="ambiguous"):

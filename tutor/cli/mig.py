@@ -445,6 +445,9 @@ def cluster_cmd(
     configmap: Annotated[
         Path | None, typer.Option("--import-configmap", help="Time-slicing ConfigMap YAML")
     ] = None,
+    key: Annotated[
+        str | None, typer.Option("--key", help="ConfigMap data key to import (when several)")
+    ] = None,
     lgip: Annotated[
         Path | None, typer.Option("--import-lgip", help="Saved nvidia-smi mig -lgip output")
     ] = None,
@@ -472,7 +475,7 @@ def cluster_cmd(
     cluster = _run(lambda: load_cluster(path))
     if configmap is not None:
         text = _read(configmap)
-        cluster = _run(lambda: apply_timeslicing(cluster, parse_timeslicing(text)))
+        cluster = _run(lambda: apply_timeslicing(cluster, parse_timeslicing(text, key)))
     imported = None
     if lgip is not None:
         lgip_text = _read(lgip)

@@ -243,6 +243,20 @@ def build(reference: dict[str, Any], shipped: dict[str, Any] | None = None) -> d
         }
         for name, m in reference["models"].items()
     }
+    whole = [
+        {
+            "id": wid,
+            "name": w["display_name"],
+            "aliases": w["aliases"],
+            "pci_ids": [
+                {"device": d["device"], "product": d["product"], "sources": keys(d["source"])}
+                for d in w["pci_ids"]
+            ],
+            "notes": w["notes"],
+            "sources": keys(w["source"]),
+        }
+        for wid, w in extra.get("whole_gpus", {}).items()
+    ]
     return {
         "about": meta["about"],
         "conventions": meta["conventions"],
@@ -250,6 +264,7 @@ def build(reference: dict[str, Any], shipped: dict[str, Any] | None = None) -> d
         "rules": rules,
         "models": models,
         "gpus": gpus,
+        "whole_gpus": whole,
     }
 
 

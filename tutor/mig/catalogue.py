@@ -156,6 +156,18 @@ class Gpu(BaseModel):
         }[self.placements_basis]
 
 
+class WholeGpu(BaseModel):
+    """A GPU without MIG: a cluster may hold it, but it is only ever shared whole."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    pci_ids: tuple[PciId, ...] = ()
+    notes: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+
 class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     fact: str
@@ -184,6 +196,7 @@ class Catalogue(BaseModel):
     rules: dict[str, Rule]
     models: dict[str, ModelShape]
     gpus: tuple[Gpu, ...]
+    whole_gpus: tuple[WholeGpu, ...] = ()
 
     @model_validator(mode="after")
     def _sources_resolve(self) -> Catalogue:
@@ -250,6 +263,28 @@ def _pci_index() -> dict[str, Gpu]:
     return {d.device: g for g in catalogue().gpus for d in g.pci_ids}
 
 
+def find_whole_gpu(name: str) -> WholeGpu | None:
+    """A catalogued GPU without MIG, by id, alias or PCI device ID; None if not one."""
+    device = pci_device(name)
+    key = normalise(name)
+    for w in catalogue().whole_gpus:
+        if device is not None and any(d.device == device for d in w.pci_ids):
+            return w
+        if key in {normalise(n) for n in (w.id, *w.aliases)}:
+            return w
+    return None
+
+
+def _no_mig(name: str) -> UnknownName | None:
+    w = find_whole_gpu(name)
+    if w is None:
+        return None
+    return UnknownName(
+        f"{w.id} has no MIG: {w.notes[0] if w.notes else 'not in the MIG supported-GPU list'}; "
+        "it can only be used or time-sliced as a whole GPU"
+    )
+
+
 def pci_device(text: str) -> str | None:
     """'0x233010de', '233010DE' or '0x2330' -> '0x233010DE'; None if it is not an ID."""
     m = _PCI_ID.match(text.lower())
@@ -273,6 +308,9 @@ def find_gpu(name: str | Gpu) -> Gpu:
     device = pci_device(name)
     if device is not None:
         hit = _pci_index().get(device)
+        no_mig = _no_mig(name) if hit is None else None
+        if no_mig is not None:
+            raise no_mig
         if hit is None:
             raise UnknownName(
                 f"no catalogued GPU has PCI device ID {device} "
@@ -290,6 +328,9 @@ def find_gpu(name: str | Gpu) -> Gpu:
             return next(g for g in catalogue().gpus if g.id == starts[0])
         if len(starts) > 1:
             raise UnknownName(f"GPU {name!r} is ambiguous: did you mean {_or(starts)}?")
+    no_mig = _no_mig(name)
+    if no_mig is not None:
+        raise no_mig
     close = difflib.get_close_matches(key, list(index), n=8, cutoff=0.5)
     ids: list[str] = []
     for c in close:

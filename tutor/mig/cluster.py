@@ -14,7 +14,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from tutor.mig.catalogue import Gpu, MigError, Profile, catalogue, find_gpu
+from tutor.mig.catalogue import (
+    Gpu,
+    MigError,
+    Profile,
+    catalogue,
+    find_gpu,
+    find_whole_gpu,
+)
 from tutor.mig.placement import check
 
 
@@ -56,6 +63,10 @@ class ClusterProfile(BaseModel):
     gpu: str = "H100-94GB"
     sharing: Literal["none", "time-slicing", "mig"] = "time-slicing"
     replicas: int = Field(default=5, ge=1, le=1000, description="time-slicing replicas per GPU")
+    resource_replicas: dict[str, int] = Field(
+        default_factory=dict,
+        description="time-slicing replicas per MIG resource, e.g. nvidia.com/mig-1g.5gb: 2",
+    )
     rename_by_default: bool = False
     mig_enabled: bool = False
     mig_strategy: Literal["none", "single", "mixed"] = "none"
@@ -66,10 +77,30 @@ class ClusterProfile(BaseModel):
     @field_validator("gpu")
     @classmethod
     def _known_gpu(cls, value: str) -> str:
+        whole = find_whole_gpu(value)
+        if whole is not None:
+            return whole.id
         return find_gpu(value).id
+
+    @field_validator("resource_replicas")
+    @classmethod
+    def _replica_range(cls, value: dict[str, int]) -> dict[str, int]:
+        for name, n in value.items():
+            if not name.startswith("nvidia.com/mig-"):
+                raise ValueError(f"{name}: only MIG resources (nvidia.com/mig-...) go here")
+            if not 1 <= n <= 1000:
+                raise ValueError(f"{name}: replicas must be between 1 and 1,000, got {n}")
+        return value
+
+    @property
+    def whole_gpus_only(self) -> bool:
+        """True for a GPU without MIG (T4, L4, L40S): shared only as whole GPUs."""
+        return find_whole_gpu(self.gpu) is not None
 
     @model_validator(mode="after")
     def _consistent(self) -> ClusterProfile:
+        if self.whole_gpus_only and (self.mig_enabled or self.mig_layout or self.sharing == "mig"):
+            raise ValueError(f"{self.gpu} has no MIG: use sharing none or time-slicing")
         if self.sharing == "mig" and not self.mig_enabled:
             raise ValueError("sharing is 'mig' but mig_enabled is false")
         if self.mig_layout:
@@ -89,14 +120,16 @@ class ClusterProfile(BaseModel):
         if self.sharing == "time-slicing":
             return self.total_gpus * self.replicas
         if self.sharing == "mig" and self.mig_layout:
-            return self.total_gpus * len(self.mig_layout)
+            # A MIG resource that is itself time-sliced counts once per replica.
+            per_gpu = sum(self.resource_replicas.get(_mixed(p), 1) for p in self.mig_layout)
+            return self.total_gpus * per_gpu
         return self.total_gpus
 
     def summary(self) -> list[str]:
-        g = find_gpu(self.gpu)
         lines = [
             f"{self.name}: {self.nodes} node{'s' if self.nodes != 1 else ''} x "
-            f"{self.gpus_per_node} {g.id} = {self.total_gpus} GPUs",
+            f"{self.gpus_per_node} {self.gpu} = {self.total_gpus} GPUs"
+            + (" (no MIG: whole GPUs only)" if self.whole_gpus_only else ""),
         ]
         if self.sharing == "time-slicing":
             res = f"nvidia.com/gpu{'.shared' if self.rename_by_default else ''}"
@@ -111,12 +144,18 @@ class ClusterProfile(BaseModel):
             )
         else:
             lines.append("no sharing: one pod per GPU")
+        for resource, n in self.resource_replicas.items():
+            lines.append(f"time-slicing x{n} on {resource}")
         lines.append(f"MIG {'enabled' if self.mig_enabled else 'disabled'}")
         for w in self.workloads:
             what = w.model or (f"{w.params / 1e9:g}B params" if w.params else "size unknown")
             extra = " (wants a whole GPU)" if w.needs_whole_gpu else ""
             lines.append(f"workload {w.name}: {what}, {w.dtype}{extra}")
         return lines
+
+
+def _mixed(profile: str) -> str:
+    return "nvidia.com/mig-" + profile.replace("+", ".")
 
 
 def default_cluster() -> ClusterProfile:
@@ -194,6 +233,11 @@ def parse_timeslicing(text: str, key: str | None = None) -> TimeSlicingConfig:
         data = doc.get("data") or {}
         if not data:
             raise MigError("the ConfigMap has no data entries")
+        if key is None and len(data) > 1:
+            raise MigError(
+                f"the ConfigMap has {len(data)} keys ({', '.join(map(str, data))}); "
+                "choose one with --key"
+            )
         used_key = key if key is not None else next(iter(data))
         if used_key not in data:
             raise MigError(f"no key {used_key!r} in the ConfigMap (keys: {', '.join(data)})")
@@ -220,14 +264,27 @@ def parse_timeslicing(text: str, key: str | None = None) -> TimeSlicingConfig:
 
 
 def apply_timeslicing(cluster: ClusterProfile, cfg: TimeSlicingConfig) -> ClusterProfile:
-    gpu_res = next((r for r in cfg.resources if r.name == "nvidia.com/gpu"), cfg.resources[0])
+    """The cluster with the ConfigMap's time-slicing: whole-GPU and per-MIG-resource replicas."""
+    gpu_res = next((r for r in cfg.resources if r.name == "nvidia.com/gpu"), None)
+    mig = {r.name: r.replicas for r in cfg.resources if r.name.startswith("nvidia.com/mig-")}
+    other = [r.name for r in cfg.resources if r.name != "nvidia.com/gpu" and r.name not in mig]
+    if other:
+        raise MigError(
+            f"time-slicing resource {other[0]!r} is neither nvidia.com/gpu nor a MIG resource "
+            "(nvidia.com/mig-<profile>)"
+        )
     data: dict[str, Any] = cluster.model_dump()
+    where = f" (key {cfg.config_key})" if cfg.config_key else ""
     data.update(
-        sharing="time-slicing",
-        replicas=gpu_res.replicas,
         rename_by_default=cfg.rename_by_default,
-        source=f"{cluster.source}; time-slicing imported from a ConfigMap",
+        resource_replicas=mig,
+        source=f"{cluster.source}; time-slicing imported from a ConfigMap{where}",
     )
+    if gpu_res is not None:
+        # On a MIG node the nvidia.com/gpu entry covers only GPUs without MIG enabled.
+        data["replicas"] = gpu_res.replicas
+        if cluster.sharing != "mig":
+            data["sharing"] = "time-slicing"
     if cfg.mig_strategy in ("none", "single", "mixed"):
         data["mig_strategy"] = cfg.mig_strategy
     return ClusterProfile.model_validate(data)
