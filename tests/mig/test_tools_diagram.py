@@ -129,3 +129,28 @@ def test_segments_cover_grid_with_free_runs() -> None:
         (None, 7, 1),
     ]
     assert "free" in render("A100-80GB", res.placements)
+
+
+def test_chat_diagram_draws_the_blocks_tutor_mig_diagram_draws() -> None:
+    """The engine fences ToolOutcome.diagram in chat replies: it must be the full picture."""
+    from typer.testing import CliRunner
+
+    from tutor.cli.mig import app
+
+    layout = ["3g.40gb", "2g.20gb", "1g.10gb", "1g.10gb"]
+    out = dispatch("mig_check", {"gpu": "A100-80GB", "profiles": layout})
+    cli = CliRunner().invoke(app, ["diagram", "A100-80GB", *layout])
+    assert cli.exit_code == 0
+    assert out.diagram == cli.stdout.rstrip("\n")
+    bar, numbers = (out.diagram or "").splitlines()
+    assert bar.startswith("[") and bar.endswith("]") and bar.count("|") == 3
+    for name in ("3g.40gb", "2g.20gb", "1g.10gb"):
+        assert name in bar
+    assert numbers.split() == [str(i) for i in range(8)]
+    cap = dispatch(
+        "mig_capacity", {"gpu": "H100 NVL", "profile": "1g.12gb", "pinned": ["3g.47gb@4"]}
+    )
+    assert cap.diagram is not None and cap.diagram.splitlines()[0].count("1g.12gb") == 4
+    # Decided from the instance count alone: there are no start slots to draw.
+    blind = dispatch("mig_check", {"gpu": "B200", "profiles": ["1g.23gb", "1g.23gb"]})
+    assert blind.ok and blind.diagram is None

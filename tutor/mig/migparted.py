@@ -317,7 +317,17 @@ def report_lines(report: ValidationReport) -> list[str]:
     """The report as plain lines: one per config, then one per GPU it was checked on."""
     lines: list[str] = []
     for cfg in report.configs:
-        lines.append(f"{cfg.name}: {cfg.verdict}")
+        groups: dict[str, list[str]] = {}
+        for e in cfg.entries:
+            for v in e.gpus:
+                names = groups.setdefault(v.verdict, [])
+                if v.gpu not in names:
+                    names.append(v.gpu)
+        # One GPU's failure does not make the layout wrong on the others: say which is which.
+        spread = "; ".join(
+            f"{k} on {', '.join(groups[k])}" for k in ("invalid", "unknown", "valid") if k in groups
+        )
+        lines.append(f"{cfg.name}: {cfg.verdict}" + (f" ({spread})" if len(groups) > 1 else ""))
         if cfg.verdict == "not-applicable":
             lines.append("  no catalogued GPU has the profiles it asks for")
         for entry in cfg.entries:
