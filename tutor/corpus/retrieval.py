@@ -534,6 +534,7 @@ class Retriever:
         if not self.background:
             self._load()
         else:
+            self.start()
             self._keyword_ready.wait()
         return len(self._index.chunks) if self._index else 0
 
@@ -564,6 +565,7 @@ class Retriever:
 
         if self.background:
             # Reading the keyword index takes a fraction of a second; never the model.
+            self.start()
             self._keyword_ready.wait()
         else:
             self._load()

@@ -259,6 +259,8 @@ class TutorApp(App[None]):
                 await self._show_history(engine)
             if start:
                 await self._run_turn(engine.start)
+                if self.bench is not None:
+                    self.bench.mark("question")
         finally:
             self._loading = False
         await self._drain_queue()
@@ -266,6 +268,11 @@ class TutorApp(App[None]):
             question = self.bench.question
             await self._run_turn(partial(self.engine.send, question), learner_text=question)
             self.bench.mark("answered", peak_rss_kb=peak_rss_kb())
+            # Peak memory is read once the model and the corpus search have both loaded.
+            settle = getattr(self.engine, "wait_loaded", None)
+            if callable(settle):
+                await self.host.call(settle)
+            self.bench.mark("loaded", peak_rss_kb=peak_rss_kb())
             self.exit()
 
     async def _close_engine(self, engine: TutorEngine) -> None:
