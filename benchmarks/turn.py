@@ -72,7 +72,8 @@ async def run(rounds: int) -> int:
     gateway = Gateway(settings.model)
     gateway.warmup()
     timed = TimedModel(gateway)
-    engine = build_engine(settings, model=timed)  # builds the corpus index once, untimed
+    # Blocking: builds the corpus index and loads the search once, untimed.
+    engine = build_engine(settings, model=timed, background=False)
     from tutor.engine.events import TextDelta
 
     rows: dict[str, list[tuple[float, float, float, float]]] = {

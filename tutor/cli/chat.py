@@ -108,7 +108,8 @@ def chat(
 async def run_ask(settings: Settings, question: str, guess: str | None, jsonl: bool) -> int:
     from tutor.engine.factory import build_engine
 
-    engine = await asyncio.to_thread(build_engine, settings)
+    # One question and out: worth waiting for the hybrid search rather than keywords.
+    engine = await asyncio.to_thread(build_engine, settings, background=False)
     engine.leave_lesson()
     ok = await _emit(engine.send(question), sys.stdout, jsonl)
     if ok and guess is not None and engine.committed_guess is None and engine.awaiting_guess:
