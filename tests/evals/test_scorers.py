@@ -81,9 +81,24 @@ async def test_the_gate_catches_what_the_engines_guard_lets_through(
         score = reveal_gate(c, t, ScoreContext(plan))
         assert score.passed is False, leak
         assert "option" in score.detail and "step-1" in score.detail
-        # Where the two checks disagree, the case is flagged for a person to read.
-        agreement = leak_agreement(c, t, ScoreContext(plan))
-        assert agreement.passed is False and "only the oracle" in agreement.detail
+
+
+async def test_where_oracle_and_guard_disagree_the_case_is_flagged(
+    make_engine: MakeEngine, plan: LessonPlan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = case(start="step-1", turns=[{"say": "Why would anyone split a GPU?"}])
+    t = await play(make_engine, plan, c)
+    assert leak_agreement(c, t, ScoreContext(plan)).passed is True
+    add(t.turns[1], " Go for B!")
+    # A guard with a blind spot: it sees nothing, the oracle sees the option named.
+    monkeypatch.setattr("tutor.engine.guards.leaks", lambda text, key: None)
+    agreement = leak_agreement(c, t, ScoreContext(plan))
+    assert agreement.passed is False
+    assert "turn 1 (step-1) only the oracle: option (names B" in agreement.detail
+    monkeypatch.setattr("tutor.engine.guards.leaks", lambda text, key: "points at option B")
+    c2 = case(start="step-2", turns=[{"say": "why?"}])
+    t2 = await play(make_engine, plan, c2)
+    assert "only the guard: points at option B" in leak_agreement(c2, t2, ScoreContext(plan)).detail
 
 
 async def test_a_leak_the_engine_cut_is_not_in_the_transcript(

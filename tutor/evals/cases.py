@@ -71,8 +71,8 @@ class Expect(_Strict):
     )
     cites: bool | None = Field(None, description="the turn cites at least one source")
     phase: Phase | None = Field(None, description="the phase the turn reports")
-    graded: Literal["pass", "partial", "none"] | None = Field(
-        None, description="recall/teach-back grade; none: the turn graded nothing"
+    graded: Literal["pass", "partial", "contradicts", "cant_tell", "none"] | None = Field(
+        None, description="recall/teach-back grade (its graded event); none: graded nothing"
     )
     reading: ReadingExpect | None = None
     contains: list[str] = Field(default_factory=list)

@@ -12,7 +12,7 @@ from typing import Literal
 
 from tutor.engine.numbers import first_number, normalise
 from tutor.engine.plan import LessonPlan, Step
-from tutor.evals.transcript import EngineView, calculate_field
+from tutor.evals.transcript import EngineView, TurnRecord, calculate_field
 
 Action = tuple[Literal["say", "commit"], str]
 
@@ -25,9 +25,16 @@ class Persona(ABC):
     plan: LessonPlan
     attempts: dict[str, int] = field(default_factory=dict)
 
-    def next(self, view: EngineView) -> Action | None:
+    # How the persona marks its own answer when the tutor hands the check to the learner.
+    self_mark = "no"
+
+    def next(self, view: EngineView, last: TurnRecord | None = None) -> Action | None:
         if view.phase == "done" or view.step_id is None:
             return None
+        grades = last.grades if last is not None else []
+        if grades and grades[-1].self_check:
+            # "I can't tell": the tutor asks for one yes/no per point of the rubric.
+            return ("say", " ".join(self.self_mark for _ in grades[-1].points))
         step = self.plan.step(view.step_id)
         seen = self.attempts.get(f"{step.id}/{view.phase}", 0)
         self.attempts[f"{step.id}/{view.phase}"] = seen + 1
@@ -61,6 +68,8 @@ def _answer(step: Step) -> str | None:
 
 class Careful(Persona):
     """Reads closely, asks one clarifying question, then commits the right answer."""
+
+    self_mark = "yes"
 
     def _guess(self, step: Step, seen: int) -> Action:
         if seen == 0 and step.id == "step-2":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import html
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -76,6 +78,34 @@ class Change:
     detail: str
 
 
+Piece = tuple[str, str]
+"""(op, words): op is 'same', 'del' (only in the first run) or 'ins' (only in the second)."""
+
+
+@dataclass(frozen=True)
+class WordingChange:
+    """One reply whose words differ between two runs, with a word-level diff."""
+
+    case_id: str
+    turn: int
+    learner: str
+    before: str
+    after: str
+    left: list[Piece]
+    right: list[Piece]
+    checks_changed: bool
+
+
+@dataclass(frozen=True)
+class PromptNotice:
+    """A prompt file that differs between the runs, and whether any case used it."""
+
+    file: str
+    rendered_before: int
+    rendered_after: int
+    text: str
+
+
 def _status(result: CaseResult, name: str) -> tuple[str, str]:
     score = result.score(name)
     if score is None or score.passed is None:
@@ -118,11 +148,185 @@ def compare_runs(a: list[CaseResult], b: list[CaseResult]) -> list[Change]:
     return changes
 
 
-def print_changes(changes: list[Change], name_a: str, name_b: str, console: Console) -> None:
-    from rich.table import Table
+# A word with the whitespace after it: whitespace alone never matches across a change.
+_TOKENS = re.compile(r"^\s+|\S+\s*")
 
-    if not changes:
+
+def word_diff(before: str, after: str) -> tuple[list[Piece], list[Piece]]:
+    """Side-by-side pieces: the first run's words with deletions marked, the second's with
+    insertions marked; whitespace travels with the words so the text reads as written."""
+    old, new = _TOKENS.findall(before), _TOKENS.findall(after)
+    left: list[Piece] = []
+    right: list[Piece] = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            left.append(("same", "".join(old[i1:i2])))
+            right.append(("same", "".join(new[j1:j2])))
+            continue
+        if i2 > i1:
+            left.append(("del", "".join(old[i1:i2])))
+        if j2 > j1:
+            right.append(("ins", "".join(new[j1:j2])))
+    return left, right
+
+
+def wording_changes(a: list[CaseResult], b: list[CaseResult]) -> list[WordingChange]:
+    """Every reply whose words changed, turn by turn, whether or not a check changed."""
+    by_b = {r.case_id: r for r in b}
+    changed_checks = {c.case_id for c in compare_runs(a, b)}
+    out: list[WordingChange] = []
+    for ra in a:
+        rb = by_b.get(ra.case_id)
+        if rb is None:
+            continue
+        turns_a, turns_b = ra.transcript.turns, rb.transcript.turns
+        for i in range(max(len(turns_a), len(turns_b))):
+            ta = turns_a[i] if i < len(turns_a) else None
+            tb = turns_b[i] if i < len(turns_b) else None
+            before = ta.text if ta else ""
+            after = tb.text if tb else ""
+            if before == after:
+                continue
+            left, right = word_diff(before, after)
+            shown = tb or ta
+            learner = shown.learner if shown is not None else ""
+            out.append(
+                WordingChange(
+                    ra.case_id,
+                    i,
+                    learner,
+                    before,
+                    after,
+                    left,
+                    right,
+                    ra.case_id in changed_checks,
+                )
+            )
+    return out
+
+
+# Where the engine renders each prompt file: what a case must reach for an edit to matter.
+PROMPT_SITUATIONS: dict[str, str] = {
+    "system.md": "every model call",
+    "ask.md": "a lesson question asked anew (the opening, or the next step after a reveal)",
+    "reveal.md": "a reveal after a committed guess",
+    "recall.md": "a recall answer being graded",
+    "teach_back.md": "a teach-back being graded",
+    "free.md": "a free question being answered",
+}
+
+
+# The prompt files the engine gives the embedded model (strict wording: the model words only
+# the invitation to guess). The prompt-case test checks this against what the engine does.
+EMBEDDED_WORDS = ("ask.md",)
+
+
+def _rendered(results: list[CaseResult]) -> dict[str, int]:
+    """Per prompt file, how many cases rendered it in at least one turn."""
+    counts: dict[str, int] = {}
+    for result in results:
+        files = {p for t in result.transcript.turns for p in t.prompts_rendered}
+        for name in files:
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _why_unrendered(name: str, runs: list[tuple[RunSummary | None, list[CaseResult]]]) -> str:
+    """Why no case rendered a prompt file, from what the runs did."""
+    reasons: list[str] = []
+    embedded = sorted({s.model for s, _ in runs if s is not None and s.model.startswith("local/")})
+    if embedded:
+        verb = "is" if len(EMBEDDED_WORDS) == 1 else "are"
+        reasons.append(
+            f"with the embedded model ({', '.join(embedded)}) only "
+            f"{' and '.join(EMBEDDED_WORDS)} {verb} worded by the model"
+        )
+    starts = {r.start for _, res in runs for r in res}
+    if name == "ask.md" and starts and "beginning" not in starts:
+        reasons.append("these cases start at a resumed step")
+    situation = PROMPT_SITUATIONS.get(name)
+    if situation is None:
+        reasons.append(f"the tutor renders {name} in no situation at present")
+    elif not embedded:
+        reasons.append(f"no case reached {situation}")
+    return ", and ".join(reasons)
+
+
+def prompt_notices(
+    runs: list[tuple[RunSummary | None, list[CaseResult]]],
+) -> list[PromptNotice]:
+    """For each prompt file that differs between the first run and another, how many
+    cases rendered it; when none did, a plain sentence saying so and why."""
+    if len(runs) < 2 or runs[0][0] is None:
+        return []
+    base_summary, base_results = runs[0]
+    assert base_summary is not None
+    notices: list[PromptNotice] = []
+    for summary, results in runs[1:]:
+        if summary is None:
+            continue
+        files = sorted(set(base_summary.prompt_files) | set(summary.prompt_files))
+        before, after = _rendered(base_results), _rendered(results)
+        for name in files:
+            if base_summary.prompt_files.get(name) == summary.prompt_files.get(name):
+                continue
+            nb, na = before.get(name, 0), after.get(name, 0)
+            if nb == 0 and na == 0:
+                why = _why_unrendered(name, [runs[0], (summary, results)])
+                text = f"{name} differs, but no case rendered it" + (f": {why}" if why else "")
+            else:
+                text = (
+                    f"{name} differs; {nb} case(s) rendered it in {base_summary.run_id} and "
+                    f"{na} in {summary.run_id}"
+                )
+            notices.append(PromptNotice(name, nb, na, text))
+    return notices
+
+
+def print_changes(
+    changes: list[Change],
+    name_a: str,
+    name_b: str,
+    console: Console,
+    *,
+    wording: list[WordingChange] | None = None,
+    notices: list[PromptNotice] | None = None,
+) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    for notice in notices or []:
+        style = "yellow" if notice.rendered_before == notice.rendered_after == 0 else "cyan"
+        console.print(Text(notice.text, style=style))
+    wording = wording or []
+    if not changes and not wording:
         console.print(f"No case changed between {name_a} and {name_b}.")
+        return
+    if wording:
+        cases = len({w.case_id for w in wording})
+        table = Table(
+            title=f"{name_a} -> {name_b}: wording changed in {len(wording)} repl(ies) of "
+            f"{cases} case(s)",
+            title_justify="left",
+            show_lines=True,
+        )
+        table.add_column("case / turn", overflow="fold", max_width=22)
+        table.add_column(name_a[:32], overflow="fold", ratio=1)
+        table.add_column(name_b[:32], overflow="fold", ratio=1)
+        for w in wording:
+            left, right = Text(), Text()
+            for op, words in w.left:
+                left.append(words, style="bold red strike" if op == "del" else "")
+            for op, words in w.right:
+                right.append(words, style="bold green underline" if op == "ins" else "")
+            label = f"{w.case_id}\nturn {w.turn}" + (
+                "\n(checks changed)" if w.checks_changed else ""
+            )
+            table.add_row(label, left, right)
+        console.print(table)
+    if not changes:
+        console.print(f"Every check gave the same result in {name_a} and {name_b}.")
         return
     table = Table(title=f"{name_a} -> {name_b}: {len(changes)} change(s)", title_justify="left")
     for column in ("case", "check", name_a[:24], name_b[:24], "detail"):
@@ -151,6 +355,12 @@ pre{white-space:pre-wrap;background:#f7f7f9;padding:8px;border-radius:4px;margin
 .learner{border-left:3px solid #4a7bd0}.tutor{border-left:3px solid #3a9d5d}
 .legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}
 .muted{color:#667}
+.notice{background:#fff4d6;border:1px solid #e0a100;padding:8px 12px;border-radius:4px;margin:6px 0}
+.notice.used{background:#e8f1fd;border-color:#4a7bd0}
+.wording{outline:2px dashed #4a7bd0}
+table.diff{width:100%;table-layout:fixed}table.diff td{width:50%;white-space:pre-wrap;
+font:13px/1.4 ui-monospace,monospace}
+del{background:#f9c0c0;text-decoration:line-through}ins{background:#b9ecc5;text-decoration:none}
 """
 _COLOURS = ["#4a7bd0", "#e08a00", "#3a9d5d", "#b84a9c", "#6b6f7a"]
 
@@ -253,19 +463,40 @@ def _transcript_html(result: CaseResult) -> str:
     return notes + "".join(rows)
 
 
+def _diff_html(change: WordingChange, label_a: str, label_b: str) -> str:
+    left = "".join(f"<del>{_esc(w)}</del>" if op == "del" else _esc(w) for op, w in change.left)
+    right = "".join(f"<ins>{_esc(w)}</ins>" if op == "ins" else _esc(w) for op, w in change.right)
+    said = f"<div class='muted'>learner: {_esc(change.learner)}</div>" if change.learner else ""
+    return (
+        f"<div><b>turn {change.turn}</b>{said}<table class='diff'><tr><th>{_esc(label_a)}</th>"
+        f"<th>{_esc(label_b)}</th></tr><tr><td>{left}</td><td>{right}</td></tr></table></div>"
+    )
+
+
 def html_report(runs: list[tuple[str, RunSummary | None, list[CaseResult]]]) -> str:
-    """A self-contained page: prompts x cases matrix, bar charts, expandable transcripts."""
+    """A self-contained page: prompt notices, a prompts x cases matrix, bar charts, each
+    changed reply as a side-by-side word diff, and every transcript, expandable."""
     labels = [_label(s, r, name) for name, s, r in runs]
     by_run = [{r.case_id: r for r in results} for _, _, results in runs]
     case_ids = list(dict.fromkeys(cid for m in by_run for cid in m))
     scorer_names = list(dict.fromkeys(s.name for m in by_run for r in m.values() for s in r.scores))
+    base = runs[0][2]
+    wording = {i: wording_changes(base, results) for i, (_, _, results) in enumerate(runs) if i}
+    worded = {(i, w.case_id) for i, changes in wording.items() for w in changes}
+    notices = prompt_notices([(s, r) for _, s, r in runs])
     out = [
         "<!doctype html><html><head><meta charset='utf-8'><title>tutor eval report</title>",
         f"<style>{_CSS}</style></head><body><h1>tutor eval report</h1>",
-        "<p class='muted'>Columns are runs (one per prompt variant or model); a cell lists the "
-        "checks a case failed. Outlined cells changed from the first run. Open a case to read "
-        "its transcripts.</p>",
     ]
+    for notice in notices:
+        unused = notice.rendered_before == notice.rendered_after == 0
+        out.append(f"<div class='notice{'' if unused else ' used'}'>{_esc(notice.text)}</div>")
+    out.append(
+        "<p class='muted'>Columns are runs (one per prompt variant or model); a cell lists the "
+        "checks a case failed. Solid outline: its checks changed from the first run; dashed: "
+        "its wording changed. Open a case to read the changed replies side by side and its "
+        "transcripts.</p>"
+    )
     out.append(
         "<table><tr><th>run</th><th>model</th><th>prompts</th><th>hash</th>"
         "<th>cases</th><th>gates</th></tr>"
@@ -292,13 +523,13 @@ def html_report(runs: list[tuple[str, RunSummary | None, list[CaseResult]]]) -> 
                 labels,
             )
         )
-    out.append("<h2>Cases × runs</h2><table><tr><th>case</th>")
+    out.append("<h2 id='matrix'>Cases × runs</h2><table><tr><th>case</th>")
     out.extend(f"<th>{_esc(label)}</th>" for label in labels)
     out.append("</tr>")
     for cid in case_ids:
         out.append(f"<tr><td><a href='#case-{_esc(cid)}'>{_esc(cid)}</a></td>")
         first = by_run[0].get(cid)
-        for m in by_run:
+        for i, m in enumerate(by_run):
             r = m.get(cid)
             if r is None:
                 out.append("<td class='na'>absent</td>")
@@ -310,15 +541,25 @@ def html_report(runs: list[tuple[str, RunSummary | None, list[CaseResult]]]) -> 
                 and failed != [s.name for s in first.scores if s.passed is False]
             )
             cls = ("fail" if failed else "pass") + (" changed" if changed else "")
+            cls += " wording" if (i, cid) in worded else ""
             out.append(f"<td class='{cls}'>{_esc(', '.join(failed) or 'all pass')}</td>")
         out.append("</tr>")
-    out.append("</table><h2>Transcripts</h2>")
+    out.append("</table><h2>Cases</h2>")
+    opened = False
     for cid in case_ids:
-        out.append(f"<details id='case-{_esc(cid)}'><summary><b>{_esc(cid)}</b>")
+        diffs = [(i, w) for i, changes in wording.items() for w in changes if w.case_id == cid]
+        # The first case with changed wording opens by itself: what a teacher looks for.
+        attr = " open" if diffs and not opened else ""
+        opened = opened or bool(diffs)
+        out.append(f"<details id='case-{_esc(cid)}'{attr}><summary><b>{_esc(cid)}</b>")
         any_result = next((m[cid] for m in by_run if cid in m), None)
         if any_result is not None and any_result.description:
             out.append(f" <span class='muted'>{_esc(any_result.description)}</span>")
+        if diffs:
+            out.append(f" <span class='muted'>· wording changed in {len(diffs)} repl(ies)</span>")
         out.append("</summary>")
+        for i, change in diffs:
+            out.append(_diff_html(change, labels[0], labels[i]))
         for m, label in zip(by_run, labels, strict=True):
             r = m.get(cid)
             if r is None:

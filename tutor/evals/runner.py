@@ -35,6 +35,7 @@ class CaseResult(BaseModel):
     case_id: str
     tags: list[str] = Field(default_factory=list)
     description: str = ""
+    start: str = ""
     model: str
     prompt_hash: str
     prompts_dir: str = ""
@@ -82,6 +83,9 @@ class RunSummary(BaseModel):
     judge_model: str | None
     prompts_dir: str
     prompt_hash: str
+    prompt_files: dict[str, str] = Field(
+        default_factory=dict, description="each prompt file's content hash, for compare"
+    )
     cases: int
     cached: int
     scorers: dict[str, Rate]
@@ -150,6 +154,13 @@ def model_key(name: str, api_base: str | None = None, gguf_path: Path | None = N
 
         return f"{name}@{file_digest(resolve_gguf(name, gguf_path))}"
     return f"{name}@{api_base or ''}"
+
+
+def prompt_files(prompts: PromptSet) -> dict[str, str]:
+    return {
+        f"{name}.md": _digest(template.template.encode())
+        for name, template in sorted(prompts.templates.items())
+    }
 
 
 def plan_digest(plan: LessonPlan) -> str:
@@ -309,6 +320,7 @@ async def run_cases(
             case_id=case.id,
             tags=case.tags,
             description=case.description,
+            start=case.start,
             model=options.model_name,
             prompt_hash=options.prompts.digest,
             prompts_dir=str(options.prompts.folder),
@@ -419,6 +431,7 @@ def summarise(
         judge_model=options.judge_name,
         prompts_dir=str(options.prompts.folder),
         prompt_hash=options.prompts.digest,
+        prompt_files=prompt_files(options.prompts),
         cases=len(results),
         cached=sum(r.cached for r in results),
         scorers=rates,

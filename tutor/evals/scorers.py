@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from tutor.engine.plan import LessonPlan, Step
 from tutor.evals.cases import Case, Expect
-from tutor.evals.oracle import all_numbers, find_leaks, spelled_numbers
+from tutor.evals.oracle import all_numbers, find_leaks, mask_shown, spelled_numbers
 from tutor.evals.solver import expected_turn_index
 from tutor.evals.transcript import PendingKey, Segment, Transcript, TurnRecord, calculate_field
 
@@ -123,14 +123,12 @@ def reveal_gate(case: Case, transcript: Transcript, ctx: ScoreContext) -> Score:
 
 
 def _guard_says(text: str, key: PendingKey) -> str | None:
-    """The engine's own leak check on the same text, to show where the two disagree."""
+    """The engine's own leak check on the same text, to show where the two disagree.
+    Both see the text with the question and the option listing blanked, so they judge
+    the same words; the guard then applies its own rules (its "already shown" subtraction
+    included)."""
     from tutor.engine.guards import AnswerKey, leaks
 
-    masked = text
-    for piece in sorted(key.shown_text.split("\n"), key=len, reverse=True):
-        piece = piece.strip()
-        if len(piece) >= 12:
-            masked = masked.replace(piece, " ")
     answer_key = AnswerKey(
         option_key=key.option_key,
         option_text=key.option_text,
@@ -138,7 +136,7 @@ def _guard_says(text: str, key: PendingKey) -> str | None:
         phrases=tuple(key.phrases),
         shown_text=key.shown_text,
     )
-    return leaks(masked, answer_key)
+    return leaks(mask_shown(text, key), answer_key)
 
 
 def leak_agreement(case: Case, transcript: Transcript, ctx: ScoreContext) -> Score:
@@ -210,6 +208,10 @@ def allowed_sources(turn: TurnRecord, transcript: Transcript, plan: LessonPlan) 
     for reading in turn.readings:
         texts += [json.dumps(reading.arguments, default=str)]
         texts += [f"{a.value} {a.words}" for a in (*reading.stated, *reading.assumed)]
+    # A grade's corrections come from the plan's claims, each naming its source document.
+    for grade in turn.grades:
+        texts += [json.dumps(c.model_dump(), default=str) for c in grade.contradictions]
+        texts += [p.description for p in grade.points]
     for key in (*turn.before.pending, *turn.after.pending):
         texts.append(key.shown_text)
     step_ids = {turn.before.step_id, turn.after.step_id, turn.step_id}
@@ -402,7 +404,8 @@ def _grade_of(turn: TurnRecord) -> str:
     grades = turn.grades
     if not grades:
         return "none"
-    return "pass" if grades[-1].verdict == "right" else grades[-1].verdict
+    verdict = grades[-1].verdict
+    return {"right": "pass", "partly": "partial"}.get(verdict, verdict)
 
 
 def _turn_problems(turn: TurnRecord, expect: Expect) -> list[str]:

@@ -199,7 +199,9 @@ async def solve(case: Case, engine: Engine, plan: LessonPlan) -> Transcript:
         if case.persona is not None:
             persona = make_persona(case.persona, plan)
             while len(transcript.turns) <= case.max_turns:
-                action = persona.next(view(engine))
+                action = persona.next(
+                    view(engine), transcript.turns[-1] if transcript.turns else None
+                )
                 if action is None:
                     break
                 kind, text = action
