@@ -206,3 +206,9 @@ def test_profiles_tool_states_the_gpu_instance_limit() -> None:
     assert out.result["max_instances"] == 7
     unverified = dispatch("mig_profiles", {"gpu": "PG506-96GB"})
     assert unverified.result is not None and unverified.result["max_instances"] is None
+
+
+def test_diagram_needs_start_slots() -> None:
+    line = run_error("diagram", "B200", "1g.23gb", "1g.23gb")
+    assert line.startswith("error: valid: NVIDIA's table allows 7 instances of 1g.23gb")
+    assert "nothing to draw" in line

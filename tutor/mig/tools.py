@@ -90,7 +90,10 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
 
 # ---- argument models ------------------------------------------------------------------
 
-GpuField = Field(description="GPU name, e.g. 'A100-80GB', 'H100 NVL', 'H100-94GB', 'RTX PRO 6000'")
+GpuField = Field(
+    description="GPU name, e.g. 'A100-80GB', 'H100 NVL', 'H100-94GB', 'RTX PRO 6000', "
+    "or a PCI device ID such as 0x233010DE"
+)
 
 
 class Pin(BaseModel):
