@@ -102,7 +102,7 @@ def test_free_questions_use_keywords_until_the_dense_search_is_ready(
     gate.set()
     assert retriever.wait_settled(60) and retriever.error is None and built
     hits = retriever.search("can one tenant's pods run another out of VRAM?", 2)
-    assert retriever.last_mode == "hybrid" and hits[0].mode == "hybrid"
+    assert str(retriever.last_mode) == "hybrid" and hits[0].mode == "hybrid"
     assert ("time-slicing", "No memory isolation") in {(h.doc, h.section) for h in hits}
     assert any("background" in m for m in messages) and "corpus search ready" in messages
 
