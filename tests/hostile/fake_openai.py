@@ -107,7 +107,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _cut(self) -> None:
         # half a chunk, then the socket closes: an incomplete chunked body
-        self.wfile.write(b"ff\r\ndata: {\"choi")
+        self.wfile.write(b'ff\r\ndata: {"choi')
         self.wfile.flush()
         self.close_connection = True
         self.connection.shutdown(2)
@@ -177,17 +177,27 @@ class _Handler(BaseHTTPRequestHandler):
         elif mode == "bigtool":
             self._start_stream()
             opening = {"name": "capacity", "arguments": '{"gpu": "'}
-            start = {"tool_calls": [{"index": 0, "id": "call_big", "type": "function",
-                                     "function": opening}]}
+            start = {
+                "tool_calls": [
+                    {"index": 0, "id": "call_big", "type": "function", "function": opening}
+                ]
+            }
             self._chunk(_sse(start))
             piece = "A" * 10_000
             for _ in range(BIG_TOOL_CHARS // len(piece)):
                 frag = {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
                 self._chunk(_sse(frag))
-            self._chunk(_sse({"tool_calls": [{"index": 0, "function": {"arguments": "\"}"}}]}))
-            small = {"tool_calls": [{"index": 1, "id": "call_ok", "type": "function",
-                                     "function": {"name": "capacity",
-                                                  "arguments": "{\"gpu\": \"A100-80GB\"}"}}]}
+            self._chunk(_sse({"tool_calls": [{"index": 0, "function": {"arguments": '"}'}}]}))
+            small = {
+                "tool_calls": [
+                    {
+                        "index": 1,
+                        "id": "call_ok",
+                        "type": "function",
+                        "function": {"name": "capacity", "arguments": '{"gpu": "A100-80GB"}'},
+                    }
+                ]
+            }
             self._chunk(_sse(small))
             self._chunk(_sse({}, "tool_calls"))
             self._end_stream()

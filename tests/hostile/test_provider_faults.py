@@ -21,9 +21,7 @@ SLACK_S = 3.0
 
 def gateway(server: FakeServer, mode: str, **settings: Any) -> Gateway:
     base = settings.pop("api_base", server.base_url)
-    return Gateway(
-        ModelSettings(name=f"openai/{mode}", api_base=base, api_key=KEY, **settings)
-    )
+    return Gateway(ModelSettings(name=f"openai/{mode}", api_base=base, api_key=KEY, **settings))
 
 
 async def drain(gw: Gateway, **kw: Any) -> list[Chunk]:
