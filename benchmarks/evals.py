@@ -1,16 +1,26 @@
 """Eval-suite benchmark: deterministic scorer time per case, and cases per minute against
 the embedded model with the whole CI suite's time estimated from it, each beside its goal.
 
-Run: .venv/bin/python benchmarks/evals.py [--sample 8] [--full]
+It also looks at the compare report as a teacher would: two runs of the prompt cases
+(prompts/ and a copy with ask.md edited) are compared, the HTML report is opened in headless
+Chromium (Debian's `chromium` package), and the page as laid out must show the run matrix,
+both bar charts and an expanded side-by-side wording diff. A screenshot is kept.
+
+Run: .venv/bin/python benchmarks/evals.py [--sample 8] [--full] [--screenshot FILE]
 `--full` times the whole CI suite (every case) instead of estimating it from a sample.
-Nothing is read from or written to the response cache.
+Nothing is read from or written to the response cache. Without Chromium the report check
+fails with the command that installs it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -52,13 +62,162 @@ async def _solve_all(cases: list, options: object, factory: object) -> list:  # 
     )
 
 
+# Runs in the headless browser on a copy of the report (the report itself has no script):
+# measures what is laid out, so a hidden matrix, an empty chart or a collapsed diff fails.
+_PROBE = """
+<script>
+window.addEventListener('load', () => {
+  const shown = (el) => { const r = el.getBoundingClientRect();
+                          return r.width > 0 && r.height > 0 && el.offsetParent !== null; };
+  const matrix = document.querySelector('#matrix + table');
+  const charts = [...document.querySelectorAll('svg')];
+  const bars = charts.map(svg => [...svg.querySelectorAll('rect')]
+                                   .filter(r => r.getBBox().width > 0).length);
+  const opened = document.querySelector('details[open]');
+  const ins = opened ? [...opened.querySelectorAll('table.diff ins')].filter(shown) : [];
+  const del = opened ? [...opened.querySelectorAll('table.diff del')].filter(shown) : [];
+  const out = {
+    matrix_rows: matrix && shown(matrix) ? matrix.querySelectorAll('tr').length - 1 : 0,
+    charts: charts.filter(shown).length,
+    bars: bars,
+    diff_insertions: ins.length,
+    diff_deletions: del.length,
+    notices: [...document.querySelectorAll('.notice')].filter(shown).length,
+  };
+  const pre = document.createElement('pre');
+  pre.id = 'probe';
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>
+"""
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise SystemExit(
+        "report check: Chromium is not installed; install it with "
+        "`apt-get install -y chromium` (Debian) and run again"
+    )
+
+
+async def _report_runs(folder: Path) -> list:  # type: ignore[type-arg]
+    """Two runs of the prompt cases, prompts/ and a variant whose ask.md asks to think first,
+    with a scripted tutor that words its note from the prompt and a scripted judge."""
+    from tutor.engine.plan import load_plan
+    from tutor.engine.prompts import load_prompts
+    from tutor.evals.cache import ResponseCache
+    from tutor.evals.cases import load_cases
+    from tutor.evals.runner import RunOptions, run_cases, summarise
+    from tutor.evals.suite import load_suite
+    from tutor.settings import load_settings
+
+    class _Echo:
+        is_local = False
+
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        async def stream(self, messages: list, **kwargs: object) -> object:  # type: ignore[type-arg]
+            from tutor.gateway.types import Chunk
+
+            prompt = "\n".join(str(m.get("content", "")) for m in messages)
+            words = "Think first, then commit your guess." if "Think first." in prompt else (
+                "Take a moment and commit your guess.")  # fmt: skip
+            yield Chunk(text=words)
+
+        async def complete_json(self, messages: object, schema: type) -> object:
+            warm = "Think first" in json.dumps(messages)
+            labels = {d: "yes" for d in ("mistake_identification", "mistake_location",
+                      "revealing_of_the_answer", "providing_guidance", "actionability",
+                      "coherence", "tutor_tone", "human_likeness")}  # fmt: skip
+            labels["human_likeness"] = "yes" if warm else "to some extent"
+            return schema.model_validate(labels)  # type: ignore[attr-defined]
+
+    settings = load_settings()
+    suite = load_suite(settings.evals_dir / "suite.yaml")
+    plan = load_plan(settings.lesson_plan_file)
+    cases = load_cases(settings.evals_dir / "cases" / "prompts.yaml", plan)
+    variant = folder / "prompts-think-first"
+    shutil.copytree(settings.prompts_dir, variant)
+    ask = variant / "ask.md"
+    ask.write_text(ask.read_text(encoding="utf-8") + "\nThink first.\n", encoding="utf-8")
+    runs = []
+    for i, prompt_dir in enumerate((settings.prompts_dir, variant)):
+        prompts = load_prompts(prompt_dir)
+        options = RunOptions(model_name="bench/echo", prompts=prompts, plan=plan,
+                             judge_name="bench/judge")  # fmt: skip
+        results = await run_cases(
+            cases, options, model_factory=lambda: _Echo("bench/echo"),  # type: ignore[arg-type,return-value]
+            judge_factory=lambda: _Echo("bench/judge"),  # type: ignore[arg-type,return-value]
+            cache=ResponseCache(folder / "cache", enabled=False),
+        )  # fmt: skip
+        summary = summarise(results, options, suite, run_id=f"run-{'ab'[i]}", started="",
+                            seconds=0, subset=True)  # fmt: skip
+        runs.append((summary.run_id, summary, results))
+    return runs
+
+
+def report_check(screenshot: Path | None) -> bool:
+    """Render the compare report in headless Chromium; True when it shows what it should."""
+    from tutor.evals.report import html_report
+
+    browser = _chromium()
+    folder = Path(tempfile.mkdtemp(prefix="tutor-report-"))
+    runs = asyncio.run(_report_runs(folder))
+    page = html_report(runs)
+    (folder / "report.html").write_text(page, encoding="utf-8")
+    probed = folder / "probed.html"
+    probed.write_text(page.replace("</body>", _PROBE + "</body>"), encoding="utf-8")
+    common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+              "--window-size=1280,2400", f"--user-data-dir={folder / 'profile'}"]  # fmt: skip
+    started = time.perf_counter()
+    dom = subprocess.run(
+        [*common, "--virtual-time-budget=3000", "--dump-dom", probed.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    render_s = time.perf_counter() - started
+    found = re.search(r'<pre id="probe">(.*?)</pre>', dom.stdout, re.S)
+    if found is None:
+        print(f"report check: Chromium printed no probe result ({dom.stderr.strip()[-300:]})")
+        return False
+    seen = json.loads(found.group(1).replace("&quot;", '"'))
+    shot = screenshot or folder / "report.png"
+    subprocess.run(
+        [*common, f"--screenshot={shot}", (folder / "report.html").as_uri()],
+        capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    cases = len(runs[0][2])
+    checks = {
+        "matrix rows shown": (seen["matrix_rows"], cases),
+        "bar charts shown": (seen["charts"], 2),
+        "bars drawn (both charts)": (min(seen["bars"] or [0]), 2),
+        "diff insertions shown": (seen["diff_insertions"], 1),
+        "diff deletions shown": (seen["diff_deletions"], 1),
+        "prompt notices shown": (seen["notices"], 1),
+    }
+    ok = True
+    for name, (value, goal) in checks.items():
+        mark = "ok" if value >= goal else "MISSING"
+        ok = ok and value >= goal
+        print(f"{name:<26} {value:9d}      goal >= {goal}  {mark}")
+    print(f"{'report render':<26} {render_s:9.2f} s    screenshot: {shot}")
+    return ok
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sample", type=int, default=8, help="cases timed against the model")
     parser.add_argument("--full", action="store_true", help="time every case in the CI suite")
+    parser.add_argument("--screenshot", type=Path, help="keep the report's screenshot here")
     args = parser.parse_args()
     os.environ.setdefault("TUTOR_HOME", tempfile.mkdtemp(prefix="tutor-bench-"))
     os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")
+    if not report_check(args.screenshot):
+        raise SystemExit("report check: the HTML report does not show what a teacher needs")
 
     from tutor.engine.plan import load_plan
     from tutor.engine.prompts import load_prompts
