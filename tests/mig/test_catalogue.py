@@ -61,10 +61,18 @@ def test_inferred_placements_only_where_reference_states_the_family(
     for g in catalogue().gpus:
         note = reference["gpus"][g.id].get("geometry_family_inferred") or ""
         has = any(p.inferred_placements is not None for p in g.profiles)
-        assert has == ("same as H100-80GB" in note), g.id
+        assert has == ("same as " in note), g.id
+        if has:
+            assert g.inferred_from is not None and f"same as {g.inferred_from}" in note
         for p in g.profiles:
             if p.placements is not None:
                 assert p.inferred_placements is None
+                assert p.inferred_memory_slices is None
+            if p.inferred_memory_slices is not None:
+                # A borrowed slot size comes with the same-named profile of the donor.
+                twin = find_gpu(g.inferred_from or "").profile(p.name)
+                assert p.inferred_memory_slices == twin.memory_slices
+                assert p.inferred_placements == twin.placements
 
 
 def test_source_keys_resolve_to_urls_or_text(reference: dict[str, Any]) -> None:

@@ -212,3 +212,13 @@ def test_diagram_needs_start_slots() -> None:
     line = run_error("diagram", "B200", "1g.23gb", "1g.23gb")
     assert line.startswith("error: valid: NVIDIA's table allows 7 instances of 1g.23gb")
     assert "nothing to draw" in line
+
+
+def test_inferred_geometry_of_a_sibling_board_is_drawn_and_labelled() -> None:
+    res = runner.invoke(app, ["diagram", "A800-40GB", "3g.20gb", "2g.10gb", "1g.5gb", "--inferred"])
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout.startswith("[") and "3g.20gb" in res.stdout
+    check = runner.invoke(app, ["check", "H800 NVL", "3g.47gb", "2g.24gb", "--inferred"])
+    assert "INFERRED, not verified: start slots copied from H100-94GB" in check.stdout
+    same = run_json("enumerate", "H800-NVL", "--inferred")
+    assert same == run_json("enumerate", "H100-94GB")

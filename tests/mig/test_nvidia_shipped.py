@@ -120,9 +120,12 @@ def _targets(path: Path) -> set[str]:
     return ids
 
 
+@pytest.mark.parametrize("inferred", [False, True], ids=["verified", "inferred"])
 @pytest.mark.parametrize("path", SHIPPED_FILES, ids=lambda p: p.name)
-def test_every_shipped_layout_validates_or_is_unknown_for_a_reason(path: Path) -> None:
-    report = validate(path.read_text(), source=path.name)
+def test_every_shipped_layout_validates_or_is_unknown_for_a_reason(
+    path: Path, inferred: bool
+) -> None:
+    report = validate(path.read_text(), source=path.name, allow_inferred=inferred)
     targets = _targets(path) or {g.id for g in catalogue().gpus}
     judged = 0
     for cfg in report.configs:
@@ -166,6 +169,15 @@ def test_known_shipped_layouts() -> None:
     assert with_slots["H200-141GB"].verdict == "valid"
     assert "INFERRED" in with_slots["H200-141GB"].basis
     assert with_slots["GB200"].verdict == "unknown"
+    # mig-parted keys the A800 and H800 boards with their A100 and H100 siblings.
+    for gpu, donor in (
+        ("A800-40GB", "A100-40GB"),
+        ("H800-80GB", "H100-80GB"),
+        ("H800-NVL", "H100-94GB"),
+    ):
+        assert with_slots[gpu].verdict == "valid", with_slots[gpu]
+        assert f"copied from {donor}" in with_slots[gpu].basis
+        assert balanced[gpu].verdict == "unknown"
     assert by_name["all-3g.95gb"].verdict == "not-applicable"
 
 

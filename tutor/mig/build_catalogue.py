@@ -117,9 +117,10 @@ ALIASES: dict[str, list[str]] = {
     ],
 }
 
-# Only where the reference itself states the geometry family ("same as H100-80GB");
-# such placements are carried separately and always labelled inferred.
-INFER_FROM = "H100-80GB"
+# Only where a reference file itself states the geometry family ("same as H100-80GB");
+# such placements (and, where unknown, slot sizes) are carried separately and always
+# labelled inferred.
+SAME_AS = re.compile(r"same as (\S+?)[\s;,)]")
 
 
 def _url(text: str) -> str | None:
@@ -156,26 +157,35 @@ def build(reference: dict[str, Any], shipped: dict[str, Any] | None = None) -> d
             out.append(key)
         return out
 
-    donor = reference["gpus"][INFER_FROM]
-    donor_shapes = {
-        (p["compute_slices"], p["memory_slices"], p["media_ext"]): p["placements"]
-        for p in donor["profiles"]
-    }
-
     gpus = []
     every_gpu = {**reference["gpus"], **extra["gpus"]}
     for gpu_id, g in every_gpu.items():
         inferred_note = g.get("geometry_family_inferred")
-        infer = bool(inferred_note and f"same as {INFER_FROM}" in inferred_note)
+        match = SAME_AS.search(inferred_note + " ") if inferred_note else None
+        donor = every_gpu[match.group(1)] if match else None
+        donor_shapes = {
+            (d["compute_slices"], d["memory_slices"], d["media_ext"]): d["placements"]
+            for d in (donor["profiles"] if donor else [])
+        }
+        donor_names = {d["name"]: d for d in (donor["profiles"] if donor else [])}
         profiles = []
         for p in g["profiles"]:
             if p["placement_size"] is not None and p["memory_slices"] is not None:
                 assert p["placement_size"] == p["memory_slices"], (gpu_id, p["name"])
             inferred = None
-            if infer and p["placements"] is None:
-                inferred = donor_shapes.get(
-                    (p["compute_slices"], p["memory_slices"], p["media_ext"])
-                )
+            inferred_size = None
+            if donor and p["placements"] is None:
+                size = p["memory_slices"] or p["placement_size"]
+                if size is not None:
+                    inferred = donor_shapes.get((p["compute_slices"], size, p["media_ext"]))
+                elif p["name"] in donor_names:
+                    # No slot size of its own: borrow the same-named profile whole.
+                    twin = donor_names[p["name"]]
+                    inferred = twin["placements"]
+                    inferred_size = twin["memory_slices"]
+            extra_fields = (
+                {} if inferred_size is None else {"inferred_memory_slices": inferred_size}
+            )
             profiles.append(
                 {
                     "name": p["name"],
@@ -189,6 +199,7 @@ def build(reference: dict[str, Any], shipped: dict[str, Any] | None = None) -> d
                     "max_instances": p["max_instances"],
                     "placements": p["placements"],
                     "inferred_placements": inferred,
+                    **extra_fields,
                     "media_extensions": p["media_ext"],
                     "sms": p.get("sms_lgip"),
                     "memory_fraction": p.get("memory_fraction"),
@@ -200,6 +211,13 @@ def build(reference: dict[str, Any], shipped: dict[str, Any] | None = None) -> d
                 }
             )
         verified = g["placements_verified"]
+        grid = {}
+        if (
+            donor
+            and g["memory_slices"] is None
+            and any("inferred_memory_slices" in q for q in profiles)
+        ):
+            grid = {"inferred_memory_slices": donor["memory_slices"]}
         gpus.append(
             {
                 "id": gpu_id,
@@ -209,12 +227,13 @@ def build(reference: dict[str, Any], shipped: dict[str, Any] | None = None) -> d
                 "compute_capability": g.get("compute_capability"),
                 "memory_gb": g["memory_gb"],
                 "memory_slices": g["memory_slices"],
+                **grid,
                 "compute_slices": g["compute_slices"],
                 "max_instances": g["max_instances"],
                 "placements_basis": {True: "verified", False: "unverified"}.get(verified, verified)
                 if isinstance(verified, bool)
                 else str(verified),
-                "inferred_from": INFER_FROM if infer else None,
+                "inferred_from": match.group(1) if match else None,
                 "inferred_note": inferred_note,
                 "grid_note": g.get("placement_grid_note"),
                 "notes": g.get("notes") or [],

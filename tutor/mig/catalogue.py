@@ -59,6 +59,9 @@ class Profile(BaseModel):
         default=None, description="allowed start slots (-lgipp)"
     )
     inferred_placements: tuple[int, ...] | None = None
+    inferred_memory_slices: int | None = Field(
+        default=None, ge=1, le=16, description="slot size copied with the inferred placements"
+    )
     media_extensions: bool = False
     sms: int | None = None
     memory_fraction: str | None = None
@@ -99,6 +102,9 @@ class Gpu(BaseModel):
     memory_slices: int | None = Field(
         default=None, ge=1, le=16, description="width of the -lgipp grid"
     )
+    inferred_memory_slices: int | None = Field(
+        default=None, ge=1, le=16, description="grid width copied with an inferred geometry"
+    )
     compute_slices: int | None = Field(default=None, ge=1, le=8)
     max_instances: int | None = Field(default=None, ge=1, le=8)
     placements_basis: Literal["verified", "by-doc-statement", "unverified", "imported"]
@@ -119,9 +125,14 @@ class Gpu(BaseModel):
             for field, slots in (("placements", p.placements), ("inferred", p.inferred_placements)):
                 if slots is None:
                     continue
-                if self.memory_slices is None or p.memory_slices is None:
+                width = self.memory_slices
+                size = p.memory_slices
+                if field == "inferred":
+                    width = width or self.inferred_memory_slices
+                    size = size or p.inferred_memory_slices
+                if width is None or size is None:
                     raise ValueError(f"{self.id} {p.name}: {field} given without a slot grid")
-                if any(s < 0 or s + p.memory_slices > self.memory_slices for s in slots):
+                if any(s < 0 or s + size > width for s in slots):
                     raise ValueError(f"{self.id} {p.name}: {field} {slots} leave the grid")
         return self
 
@@ -136,8 +147,9 @@ class Gpu(BaseModel):
 
     @property
     def inferred_available(self) -> bool:
-        return self.memory_slices is not None and all(
-            (p.placements or p.inferred_placements) is not None and p.memory_slices is not None
+        return (self.memory_slices or self.inferred_memory_slices) is not None and all(
+            (p.placements or p.inferred_placements) is not None
+            and (p.memory_slices or p.inferred_memory_slices) is not None
             for p in self.profiles
         )
 

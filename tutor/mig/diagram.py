@@ -25,9 +25,10 @@ class Segment(BaseModel):
 
 def segments(gpu: Gpu | str, placements: Iterable[Placement]) -> list[Segment]:
     g = find_gpu(gpu)
-    if g.memory_slices is None:
+    # An inferred geometry (--inferred) brings its own grid width; the placements say so.
+    width = g.memory_slices or g.inferred_memory_slices
+    if width is None:
         raise MigError(f"unknown: the slot grid of {g.id} is not verified, nothing to draw")
-    width = g.memory_slices
     ordered = sorted(placements, key=lambda p: p.start)
     out: list[Segment] = []
     pos = 0

@@ -115,14 +115,18 @@ def _geometry(gpu: Gpu, allow_inferred: bool) -> _Geo | None:
         return hit[1]
     if not (gpu.placements_known or use_inferred):
         return None
-    assert gpu.memory_slices is not None
-    width = gpu.memory_slices
+    width = gpu.memory_slices or (gpu.inferred_memory_slices if use_inferred else None)
+    assert width is not None
     starts: list[tuple[int, ...]] = []
     for p in gpu.profiles:
         slots = p.placements if p.placements is not None else p.inferred_placements
-        assert slots is not None and p.memory_slices is not None
+        assert slots is not None
         starts.append(tuple(sorted(slots)))
-    sizes = tuple(p.memory_slices or 0 for p in gpu.profiles)
+    sizes = tuple(
+        p.memory_slices or (p.inferred_memory_slices if use_inferred else None) or 0
+        for p in gpu.profiles
+    )
+    assert all(sizes)
     geo = _Geo(
         gpu=gpu,
         width=width,
@@ -187,9 +191,17 @@ def _resolve(
 
 
 def _count_rules(
-    gpu: Gpu, all_profiles: list[Profile], asked: str = "you asked for"
+    gpu: Gpu,
+    all_profiles: list[Profile],
+    asked: str = "you asked for",
+    *,
+    sizes_from_geometry: bool = False,
 ) -> tuple[str | None, bool]:
-    """Rules that need no start slots. Returns (violation, depends_on_unknown)."""
+    """Rules that need no start slots. Returns (violation, depends_on_unknown).
+
+    With `sizes_from_geometry` (an inferred geometry supplies the slot sizes), unknown
+    memory sizes are left to the solver instead of making the answer unknown.
+    """
     unknown = False
     counts = Counter(p.name for p in all_profiles)
     by_name = {p.name: p for p in all_profiles}
@@ -231,7 +243,7 @@ def _count_rules(
                 f"the profiles need {used} memory slots but {gpu.id} has {gpu.memory_slices}",
                 False,
             )
-    else:
+    elif not sizes_from_geometry:
         unknown = True
     return None, unknown
 
@@ -285,8 +297,10 @@ def check(
     g = find_gpu(gpu)
     free, pins = _resolve(g, profiles, pinned)
     everything = free + [p for p, _ in pins]
-    violation, depends_on_unknown = _count_rules(g, everything)
     geo = _geometry(g, allow_inferred)
+    violation, depends_on_unknown = _count_rules(
+        g, everything, sizes_from_geometry=geo is not None and geo.inferred
+    )
     basis = g.basis_text(inferred=geo is not None and geo.inferred)
     inferred = geo is not None and geo.inferred
     if violation:
