@@ -49,8 +49,9 @@ def export(
     fmt: str = typer.Option("md", "--format", help="Only 'md' (markdown) for now."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write here, not stdout."),
 ) -> None:
-    """The transcript with predictions, reveals and citations, as markdown."""
+    """The transcript with predictions, reveals, citations and answers point by point."""
     from tutor.engine.export import transcript_markdown
+    from tutor.engine.record import grades_markdown
 
     if fmt != "md":
         fail(f"unknown format {fmt!r}; use --format md")
@@ -60,6 +61,10 @@ def export(
     if not record.has_session(session_id):
         fail(f"no session {session_id!r}; see `tutor sessions list`")
     text = transcript_markdown(record, session_id)
+    points = grades_markdown(record.grades(session_id))
+    if points:
+        # The verdict per point and per misconception, so a later review sees what was missed.
+        text = text.rstrip("\n") + "\n\n" + points
     if output is None:
         typer.echo(text)
     else:

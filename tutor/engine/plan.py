@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from tutor.datafile import load_model
 
@@ -47,7 +55,19 @@ Polarity = Literal["affirm", "deny", "either"]
 # A phrase is words separated by spaces; a word ending in "*" matches any word it starts
 # (isolat* matches isolated, isolation). Letters, digits, spaces and a trailing "*" only, so
 # a pattern can never be a regex that backtracks over the learner's text.
-_PHRASE = r"^[a-z0-9]+\*?( [a-z0-9]+\*?){0,5}$"
+_PHRASE = re.compile(r"[a-z0-9]+\*?( [a-z0-9]+\*?){0,5}")
+
+
+def _phrase(value: str) -> str:
+    if not _PHRASE.fullmatch(value):
+        raise ValueError(
+            f"phrase {value!r}: use 1 to 6 lower-case words or numbers separated by single "
+            "spaces, a '*' ending a word to match its start (isolat*)"
+        )
+    return value
+
+
+Phrase = Annotated[str, AfterValidator(_phrase)]
 
 
 class Claim(BaseModel):
@@ -59,7 +79,7 @@ class Claim(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     about: list[Subject] = Field(min_length=1, description="the subjects it may be said of")
-    says: list[Annotated[str, Field(pattern=_PHRASE)]] = Field(
+    says: list[Phrase] = Field(
         min_length=1, description="phrases that state it (any one), lower case, '*' = prefix"
     )
     polarity: Polarity = Field("affirm", description="affirm, deny, or either way")

@@ -11,9 +11,12 @@ import sqlite3
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from tutor.engine.events import Graded
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -33,7 +36,14 @@ CREATE TABLE IF NOT EXISTS states (
     id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL REFERENCES sessions(id),
     ts REAL NOT NULL, state TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS grades (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL REFERENCES sessions(id),
+    ts REAL NOT NULL, step_id TEXT NOT NULL, attempt INTEGER NOT NULL, verdict TEXT NOT NULL,
+    item TEXT NOT NULL, item_id TEXT NOT NULL, status TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
 CREATE INDEX IF NOT EXISTS entries_session ON entries(session_id, id);
+CREATE INDEX IF NOT EXISTS grades_session ON grades(session_id, id);
 CREATE INDEX IF NOT EXISTS states_session ON states(session_id, id);
 """
 
@@ -66,6 +76,23 @@ class Outcome(BaseModel):
     value: str
     correct: bool
     attempts: int
+
+
+class GradeRow(BaseModel):
+    """One graded item of a recall or teach-back answer: a point, a misconception, a self-check.
+
+    item "point": status said / missing / contradicted / unsure, detail = the learner's clause.
+    item "misconception": status "stated", detail = what the learner claimed.
+    item "self_check": status "yes" / "no", the learner's own check of a point.
+    """
+
+    step_id: str
+    attempt: int
+    verdict: str
+    item: Literal["point", "misconception", "self_check"]
+    item_id: str
+    status: str
+    detail: str = ""
 
 
 class Record:
@@ -112,6 +139,83 @@ class Record:
             (session_id, time.time(), outcome.step_id, outcome.kind, outcome.value,
              int(outcome.correct), outcome.attempts),
         )  # fmt: skip
+
+    def add_grade(self, session_id: str, graded: Graded) -> int:
+        """Keep the verdict per point and per misconception; returns the attempt number."""
+        row = self._db.execute(
+            "SELECT COALESCE(MAX(attempt), 0) FROM grades WHERE session_id = ? AND step_id = ?",
+            (session_id, graded.step_id),
+        ).fetchone()
+        attempt = int(row[0]) + 1
+        rows: list[tuple[str, str, str, str]] = [
+            ("point", p.point_id, p.status, p.evidence) for p in graded.points
+        ]
+        rows += [("misconception", c.claim_id, "stated", c.said) for c in graded.contradictions]
+        now = time.time()
+        self._db.executemany(
+            "INSERT INTO grades (session_id, ts, step_id, attempt, verdict, item, item_id, "
+            "status, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(session_id, now, graded.step_id, attempt, graded.verdict, *r) for r in rows],
+        )
+        return attempt
+
+    def add_self_check(
+        self, session_id: str, step_id: str, point_ids: list[str], answers: list[bool]
+    ) -> None:
+        """The learner's yes/no per point, against their latest graded attempt at the step."""
+        if len(point_ids) != len(answers):
+            raise ValueError(f"{len(answers)} answers for {len(point_ids)} points")
+        row = self._db.execute(
+            "SELECT COALESCE(MAX(attempt), 1) FROM grades WHERE session_id = ? AND step_id = ?",
+            (session_id, step_id),
+        ).fetchone()
+        now = time.time()
+        self._db.executemany(
+            "INSERT INTO grades (session_id, ts, step_id, attempt, verdict, item, item_id, "
+            "status, detail) VALUES (?, ?, ?, ?, 'cant_tell', 'self_check', ?, ?, '')",
+            [(session_id, now, step_id, int(row[0]), pid, "yes" if ok else "no")
+             for pid, ok in zip(point_ids, answers, strict=True)],
+        )  # fmt: skip
+
+    def grades(self, session_id: str) -> list[GradeRow]:
+        rows = self._db.execute(
+            "SELECT step_id, attempt, verdict, item, item_id, status, detail FROM grades "
+            "WHERE session_id = ? ORDER BY id",
+            (session_id,),
+        ).fetchall()
+        return [
+            GradeRow(step_id=r[0], attempt=r[1], verdict=r[2], item=r[3], item_id=r[4],
+                     status=r[5], detail=r[6])
+            for r in rows
+        ]  # fmt: skip
+
+    def to_review(self, session_id: str) -> list[GradeRow]:
+        """What a later review should target: in each step's latest attempt, the points not
+        made (unless the learner's self-check says they were) and the misconceptions stated."""
+        latest: dict[str, int] = {}
+        rows = self.grades(session_id)
+        for r in rows:
+            latest[r.step_id] = max(latest.get(r.step_id, 0), r.attempt)
+        current = [r for r in rows if r.attempt == latest[r.step_id]]
+        checked = {(r.step_id, r.item_id): r.status for r in current if r.item == "self_check"}
+        out = []
+        for r in current:
+            if r.item == "misconception":
+                out.append(r)
+            elif r.item == "point" and r.status != "said":
+                if checked.get((r.step_id, r.item_id)) != "yes":
+                    out.append(r)
+            elif r.item == "self_check" and r.status == "no":
+                out.append(r)
+        # A self-check "no" and its unsure point name the same gap once.
+        seen: set[tuple[str, str]] = set()
+        unique = []
+        for r in out:
+            key = (r.step_id, r.item_id)
+            if key not in seen:
+                seen.add(key)
+                unique.append(r)
+        return unique
 
     def save_state(self, session_id: str, state: dict[str, Any]) -> None:
         self._db.execute(
@@ -170,3 +274,22 @@ class Record:
     def has_session(self, session_id: str) -> bool:
         row = self._db.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone()
         return row is not None
+
+
+def grades_markdown(rows: list[GradeRow]) -> str:
+    """The per-point verdicts of a session as a markdown section ('' when there are none)."""
+    if not rows:
+        return ""
+    lines = [
+        "## Answers point by point",
+        "",
+        "| step | try | verdict | item | status | detail |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        detail = r.detail.replace("|", "\\|").replace("\n", " ")[:80]
+        lines.append(
+            f"| {r.step_id} | {r.attempt} | {r.verdict} | {r.item}: {r.item_id} | {r.status} "
+            f"| {detail} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -68,6 +68,8 @@ class Grade(BaseModel):
     contradictions: list[MisconceptionResult] = Field(default_factory=list)
     reason: str = ""
     """Why the verdict, in a few words ("too short to judge", "all 3 points")."""
+    screened: bool = False
+    """True when the answer was set aside unread (too long or short, a copy, a word list)."""
 
     @property
     def said(self) -> list[PointResult]:
@@ -160,7 +162,7 @@ def grade(answer: str, rubric: Rubric) -> Grade:
 def _unjudged(rubric: Rubric, reason: str) -> Grade:
     points = [PointResult(id=p.id, description=p.description, status="unsure")
               for p in rubric.points]  # fmt: skip
-    return Grade(verdict="cant_tell", points=points, reason=reason)
+    return Grade(verdict="cant_tell", points=points, reason=reason, screened=True)
 
 
 def _is_copy(content: list[str], question: str) -> bool:

@@ -6,9 +6,10 @@ The model is asked for `ModelGrade` as JSON (its schema: `ModelGrade.model_json_
 * a misconception the deterministic reader found stays named, and the verdict stays
   "contradicts", whatever the model says;
 * a point the reader found contradicted is never turned into "said";
-* the model may confirm a point the reader could not place (missing or unsure -> said), or
-  doubt one it found (said -> unsure); it cannot invent a misconception without a correction
-  in the plan, so a model's "contradicted" on a point with no such text makes it "can't tell".
+* the model may confirm a point the reader could not place (missing or unsure -> said),
+  settle one it could not place as missing, or doubt one it found (said -> unsure);
+* it cannot invent a misconception without a correction in the plan: a model's
+  "contradicted" on a point with no such text makes the verdict "can't tell".
 """
 
 from __future__ import annotations
@@ -74,8 +75,9 @@ def merge(deterministic: Grade, model: ModelGrade, rubric: Rubric) -> Grade:
         if verdict is not None and det.status != "contradicted":
             if verdict.status == "said":
                 status = "said"
-            elif verdict.status == "missing" and det.status == "said":
-                status = "unsure"
+            elif verdict.status == "missing":
+                # Both readers must agree to praise; either may settle what the other could not.
+                status = "unsure" if det.status == "said" else "missing"
             elif verdict.status == "contradicted":
                 spec = rubric.point(det.id).denied
                 if spec is None:
@@ -102,12 +104,8 @@ def _verdict(
 ) -> VerdictName:
     if contradictions:
         return "contradicts"
-    # An answer the reader could not judge at all (too short, a copy, a word list) stays so.
-    if (
-        det.verdict == "cant_tell"
-        and not det.said
-        and all(p.status == "unsure" for p in det.points)
-    ):
+    # An answer set aside unread (too short, a copy, a word list) stays so.
+    if det.screened:
         return "cant_tell"
     said = {p.id for p in points if p.status == "said"}
     required = {p.id for p in rubric.points if p.required}

@@ -105,6 +105,11 @@ _NEGATOR_PAIRS = {
 }  # fmt: skip
 # "not only", "not just": the sentence goes on to add, not to deny.
 _NOT_NEGATING = frozenset({("not", "only"), ("not", "just"), ("no", "matter"), ("not", "all")})
+# Words that alone do not make a claim: "unlike time-slicing, MIG isolates" is one clause.
+_NOT_CONTENT = frozenset(
+    {"both", "the", "either", ",", "unlike", "versus", "instead", "of", "rather", "than",
+     "compared", "with", "over", "from", "contrast", "in", "opposed", "as", "to"}
+)  # fmt: skip
 # Words after which a named subject is the other side of a comparison.
 _CONTRAST_BEFORE = frozenset({"unlike", "than", "versus", "over", "from", "not"})
 _CONTRAST_PAIRS = frozenset(
@@ -280,7 +285,7 @@ def _split(toks: list[str], mentions: list[Mention]) -> list[tuple[int, int, str
         elif i in starts:
             i = starts[i].end
             continue
-        elif tok not in ("both", "the", "either", ","):
+        elif tok not in _NOT_CONTENT:
             content = True
         i += 1
     if begin < len(toks):
@@ -347,13 +352,20 @@ def read(text: str, default: Subject | None = None) -> Reading:
     order: list[Subject] = []  # distinct MIG / time-slicing names, in the order they came
     last_named: Subject | None = None
     outer: list[Subject] = []  # the subject before each open bracket
+    cursor = 0
     for begin, end, opener in _split(toks, mentions):
         if opener == "(":
             outer.append(prev_subject)
         elif opener == ")" and outer:
             # After "(what we run)" the sentence is about its subject again, not "we".
             prev_subject = outer.pop()
-        own = [m for m in mentions if begin <= m.start < end]
+        # Mentions are sorted and clauses come in order: one pointer keeps this linear.
+        while cursor < len(mentions) and mentions[cursor].start < begin:
+            cursor += 1
+        own = []
+        while cursor < len(mentions) and mentions[cursor].start < end:
+            own.append(mentions[cursor])
+            cursor += 1
         refs = _references(toks, begin, end, prev_subject, last_named, order)
         speaks: list[Mention] = []
         for m in sorted(own + refs, key=lambda m: m.start):

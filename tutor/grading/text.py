@@ -98,7 +98,8 @@ def tokenize(text: str) -> Tokens:
                 out.add(",", span)
         elif raw == "/":
             nxt = matches[i + 1].group().lower() if i + 1 < len(matches) else ""
-            if out.toks and out.toks[-1] == "w" and nxt == "o":
+            prev = matches[i - 1].group().lower() if i > 0 else ""
+            if out.toks and prev == "w" and nxt == "o":
                 out.toks[-1] = "without"
                 continue
             out.add(",", span)
