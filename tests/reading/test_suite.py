@@ -128,8 +128,8 @@ def _case(expect: str, extra: str = "") -> str:
             "spelling; write 'H100-80GB'",
         ),
         (
-            _case("{tool: mig_profiles, field: profiles, arguments: {gpu: T4}}"),
-            "field cases[a].expect.arguments.gpu: unknown GPU 'T4'",
+            _case("{tool: mig_profiles, field: profiles, arguments: {gpu: X9000}}"),
+            "field cases[a].expect.arguments.gpu: unknown GPU 'X9000'",
         ),
         (
             _case(
