@@ -267,8 +267,9 @@ async def test_whole_lesson_with_scripted_learner(make_engine: MakeEngine) -> No
         "C", "guaranteed SLOs want MIG, bursty notebooks want time-slicing",
         "20", "isolation: a noisy neighbour can hurt our SLO",
         "MIG partitions in hardware; time-slicing shares in turns, noisy",
-        "We'd switch if we needed guaranteed per-tenant isolation: own SMs and memory, "
-        "no noisy neighbour, at the cost of fixed profiles",
+        "We'd switch to MIG if we needed guaranteed per-tenant isolation: each instance has "
+        "its own SMs and memory in hardware, so no noisy neighbour; the price is fixed "
+        "profiles and no oversubscription",
     ]  # fmt: skip
     for line in script:
         events = await collect(engine.send(line))

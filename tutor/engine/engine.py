@@ -749,9 +749,9 @@ class Engine:
             outcome.guess, outcome.answer = answer[:200], model_answer
             outcome.correct = None if unsure else passed
         self._record_outcome(step.id, step.kind if step.kind != "step" else "recall",
-                             answer[:500], passed, outcome.attempts + 1,
-                             verdict=result.verdict, points=outcome.points,
-                             misconceptions=outcome.misconceptions)  # fmt: skip
+                             answer[:500], passed, outcome.attempts + 1)  # fmt: skip
+        if self.record is not None:
+            self.record.add_grade(self._session_id, graded)
         citations = await self._citations(step) if step.kind != "step" else []
         if citations:
             yield Retrieved(citations=citations)
@@ -800,10 +800,11 @@ class Engine:
         self.state.self_check = None
         outcome = self.state.outcomes.setdefault(step.id, StepOutcome())
         outcome.self_check = {p.id: ok for p, ok in zip(rubric.points, answers, strict=True)}
-        self._record_outcome(step.id, "self_check", ", ".join("yes" if a else "no" for a in answers),
-                             all(answers), outcome.attempts + 1, verdict="self_check",
-                             points={p.id: ("said" if ok else "missing")
-                                     for p, ok in zip(rubric.points, answers, strict=True)})  # fmt: skip
+        self._record_outcome(step.id, "self_check", " ".join("yes" if a else "no" for a in answers),
+                             all(answers), outcome.attempts + 1)  # fmt: skip
+        if self.record is not None:
+            self.record.add_self_check(self._session_id, step.id, [p.id for p in rubric.points],
+                                       answers)  # fmt: skip
         reply = self_check_summary(answers, rubric)
         yield TextDelta(text=reply)
         async for event in self._advance():
@@ -1187,10 +1188,8 @@ class Engine:
             )  # fmt: skip
 
     def _record_outcome(
-        self, step_id: str, kind: str, value: str, correct: bool, attempts: int,
-        *, verdict: str | None = None, points: dict[str, str] | None = None,
-        misconceptions: list[str] | None = None,
-    ) -> None:  # fmt: skip
+        self, step_id: str, kind: str, value: str, correct: bool, attempts: int
+    ) -> None:
         if self.record is not None:
             self.record.add_outcome(
                 self._session_id,
@@ -1198,9 +1197,7 @@ class Engine:
                     step_id=step_id, kind=kind, value=value, correct=correct, attempts=attempts
                 ),
             )
-            if verdict is not None and hasattr(self.record, "add_grade"):
-                self.record.add_grade(self._session_id, step_id, verdict, points or {},
-                                      misconceptions or [])  # fmt: skip
+
 
     def _save_state(self) -> None:
         if self.record is not None:
