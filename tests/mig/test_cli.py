@@ -222,3 +222,15 @@ def test_inferred_geometry_of_a_sibling_board_is_drawn_and_labelled() -> None:
     assert "INFERRED, not verified: start slots copied from H100-94GB" in check.stdout
     same = run_json("enumerate", "H800-NVL", "--inferred")
     assert same == run_json("enumerate", "H100-94GB")
+
+
+def test_cluster_file_read_is_capped() -> None:
+    line = run_error("cluster", "--file", "/dev/zero")
+    assert "larger than 1,000,000 bytes" in line
+
+
+def test_profiles_text_names_the_limit_and_pci_ids() -> None:
+    res = runner.invoke(app, ["profiles", "H100 NVL"])
+    assert res.exit_code == 0
+    assert "at most 7 instances" in res.stdout
+    assert "PCI device IDs: 0x232110DE" in res.stdout

@@ -209,3 +209,23 @@ def test_cluster_file_may_name_a_gpu_without_mig() -> None:
         assert cluster_from_yaml(f"gpu: '{gpu}'\n").whole_gpus_only
     with pytest.raises(MigError, match="T4 has no MIG"):
         cluster_from_yaml("gpu: T4\nmig_enabled: true\n")
+
+
+def test_generated_configmap_round_trips_per_resource_replicas() -> None:
+    text = timeslicing_configmap(
+        4,
+        resources=["nvidia.com/gpu", "nvidia.com/mig-1g.10gb=2"],
+        mig_strategy="mixed",
+    )
+    cfg = parse_timeslicing(text)
+    assert [(r.name, r.replicas) for r in cfg.resources] == [
+        ("nvidia.com/gpu", 4),
+        ("nvidia.com/mig-1g.10gb", 2),
+    ]
+    assert cfg.mig_strategy == "mixed"
+    with pytest.raises(MigError, match="use mig strategy mixed"):
+        timeslicing_configmap(2, resources=["nvidia.com/mig-1g.10gb=2"])
+    with pytest.raises(MigError, match="NAME=N"):
+        timeslicing_configmap(2, resources=["nvidia.com/gpu=two"])
+    with pytest.raises(MigError, match="between"):
+        timeslicing_configmap(2, resources=["nvidia.com/gpu=0"])

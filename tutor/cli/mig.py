@@ -127,7 +127,13 @@ def profiles_cmd(gpu: str = typer.Argument(..., help="GPU name"), as_json: bool 
         print_json([p.model_dump(mode="json", exclude={"sources"}) for p in data.profiles])
         return
     con = _console()
-    con.print(f"{data.name}: {_num(data.slots)} memory slots; placements {data.placements_basis}")
+    con.print(
+        f"{data.name}: {_num(data.slots)} memory slots, at most {_num(data.max_instances)} "
+        f"instances; placements {data.placements_basis}",
+        markup=False,
+    )
+    if data.pci_ids:
+        con.print(f"PCI device IDs: {', '.join(data.pci_ids)}", markup=False)
     table = Table(
         "profile", "ID", "GB", "-lgip GiB", "compute", "mem slots", "max", "starts", "+me"
     )
@@ -584,7 +590,11 @@ def gen_timeslicing(
     rename_by_default: bool = typer.Option(False, "--rename-by-default"),
     name: str = typer.Option("time-slicing-config", "--name"),
     namespace: str = typer.Option("gpu-operator", "--namespace"),
-    resource: Annotated[list[str] | None, typer.Option("--resource")] = None,
+    resource: Annotated[
+        list[str] | None,
+        typer.Option("--resource", help="Resource to share, NAME or NAME=REPLICAS (repeatable)"),
+    ] = None,
+    mig_strategy: str = typer.Option("none", "--mig-strategy", help="none, single or mixed"),
 ) -> None:
     """The device-plugin ConfigMap for time-slicing."""
     from tutor.mig.generate import timeslicing_configmap
@@ -597,6 +607,7 @@ def gen_timeslicing(
                 namespace=namespace,
                 rename_by_default=rename_by_default,
                 resources=resource or ["nvidia.com/gpu"],
+                mig_strategy=mig_strategy,
             )
         ),
         nl=False,

@@ -184,14 +184,26 @@ def cluster_from_yaml(text: str, origin: str = "<cluster>") -> ClusterProfile:
         raise _yaml_error(origin, exc) from exc
 
 
+# A cluster profile is a few dozen lines; the cap keeps a wrong path (/dev/zero, a log)
+# from being read without end.
+MAX_CLUSTER_BYTES = 1_000_000
+
+
 def load_cluster(path: Path | None = None) -> ClusterProfile:
     """The cluster in `path` (YAML), or the lesson's default when no file is set."""
     if path is None:
         return default_cluster()
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CLUSTER_BYTES + 1)
     except OSError as exc:
         raise MigError(f"cannot read cluster file {path}: {exc.strerror}") from exc
+    if len(data) > MAX_CLUSTER_BYTES:
+        raise MigError(f"cluster file {path} is larger than {MAX_CLUSTER_BYTES:,} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MigError(f"cluster file {path} is not UTF-8 text") from exc
     return cluster_from_yaml(text, str(path))
 
 

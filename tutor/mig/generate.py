@@ -77,10 +77,30 @@ def timeslicing_configmap(
     resources: Sequence[str] = ("nvidia.com/gpu",),
     mig_strategy: str = "none",
 ) -> str:
-    """The device-plugin ConfigMap that time-slices each resource into `replicas`."""
+    """The device-plugin ConfigMap that time-slices each resource into `replicas`.
+
+    A resource may carry its own count as NAME=N (nvidia.com/mig-1g.10gb=2), as the
+    device plugin allows per resource.
+    """
     timeslice(1, replicas)  # same range checks as the calculator
     if mig_strategy not in ("none", "single", "mixed"):
         raise MigError(f"mig strategy must be none, single or mixed, got {mig_strategy!r}")
+    entries = []
+    for r in resources:
+        resource, sep, count = r.partition("=")
+        n = replicas
+        if sep:
+            if not count.strip().isdigit():
+                raise MigError(
+                    f"resource {r!r} must look like NAME=N, e.g. nvidia.com/mig-1g.10gb=2"
+                )
+            n = int(count)
+            timeslice(1, n)
+        resource = resource.strip()
+        if resource.startswith("nvidia.com/mig-") and mig_strategy != "mixed":
+            # MIG resources are named per profile only under the mixed strategy.
+            raise MigError(f"{resource} is a mixed-strategy MIG resource: use mig strategy mixed")
+        entries.append({"name": resource, "replicas": n})
     inner = {
         "version": "v1",
         "flags": {"migStrategy": mig_strategy},
@@ -88,7 +108,7 @@ def timeslicing_configmap(
             "timeSlicing": {
                 "renameByDefault": rename_by_default,
                 "failRequestsGreaterThanOne": fail_requests_greater_than_one,
-                "resources": [{"name": r, "replicas": replicas} for r in resources],
+                "resources": entries,
             }
         },
     }

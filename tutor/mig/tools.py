@@ -225,6 +225,7 @@ class ProfileList(BaseModel):
     max_instances: int | None = Field(
         default=None, description="the GPU's maximum number of MIG instances; None = unverified"
     )
+    pci_ids: list[str] = Field(default_factory=list, description="PCI device IDs of the GPU")
 
 
 class EnumerateResult(BaseModel):
@@ -278,6 +279,7 @@ def profile_list(gpu: str) -> ProfileList:
         ],
         notes=list(g.notes),
         max_instances=g.max_instances,
+        pci_ids=[d.device for d in g.pci_ids],
     )
 
 
