@@ -31,7 +31,15 @@ from tutor.engine.events import (
     TurnFailed,
     Verdict,
 )
-from tutor.engine.guards import AnswerKey, is_meta, leaks, supported, ungrounded_numbers
+from tutor.engine.guards import (
+    AnswerKey,
+    is_meta,
+    leaks,
+    settles_pending,
+    supported,
+    ungrounded_numbers,
+    withhold_passage,
+)
 from tutor.engine.numbers import first_number, normalise
 from tutor.engine.plan import CalculatorKey, LessonPlan, Step
 from tutor.engine.prompts import PromptSet
@@ -848,11 +856,22 @@ class Engine:
         # While a guess is pending, a passage that holds the answer is not shown, quoted or
         # given to the model: the gate covers the sources as well as the model's words.
         key = self._pending_key()
+        if key is not None and settles_pending(question, key):
+            # Answering now would settle the prediction: it is answered after the reveal.
+            text = ("That's what you're predicting now: commit a guess first, and I'll answer "
+                    "it fully after the reveal.\n\n" + self._pending_prompt())  # fmt: skip
+            self.state.phase = previous
+            yield TextDelta(text=text)
+            for event in self._back_events():
+                yield event
+            yield self._finish(text, [], [], replaced=False, phase="free", step_id=self.step_id)
+            return
         citations = [
             c
             for c in await self._search(question, k=4)
-            if key is None or leaks(f"{c.label}\n{c.text}", key) is None
-        ][:3]
+            if withhold_passage(f"{c.label}\n{c.text}", key,
+                                added=bool(getattr(c, "added", False))) is None
+        ][:3]  # fmt: skip
         if citations:
             yield Retrieved(citations=citations)
         tool_records: list[ToolRecord] = []
