@@ -34,7 +34,8 @@ _CLAIM_WORDS = frozenset(
         "own", "each", "per", "with", "without", "for", "of", "to", "in", "on", "by", "into",
         "between", "than", "no", "not", "its", "their", "every", "from", "when", "if",
         "because", "but", "whereas", "while", "unlike", "instead", "only", "all", "more",
-        "less", "none", "nothing", "never", "through", "across", "at", "via",
+        "less", "none", "nothing", "never", "through", "across", "at", "via", "dedicated",
+        "private", "separate", "exclusive", "shared", "isolated",
     }
 )  # fmt: skip
 _META = (
@@ -212,7 +213,11 @@ def _matches(
                 wanted = 1 if claim.polarity == "affirm" else -1
                 if claim.polarity == "either" or sign * relation == wanted:
                     out.append(("said", subject))
-                else:
+                elif clause.condition and claim.polarity == "deny":
+                    # "if tenants kept hurting each other, MIG ...": the condition names the
+                    # problem the subject solves, which is the point, not its denial.
+                    out.append(("said", subject))
+                elif not clause.condition:
                     out.append(("denied", subject))
     return out
 

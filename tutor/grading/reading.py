@@ -49,7 +49,6 @@ SUBJECT_NAMES: dict[Subject, tuple[str, ...]] = {
         "instances",
         "slice",
         "slices",
-        "partitions",
         "partitioned gpu",
     ),
     "cluster": (
@@ -93,7 +92,8 @@ NEGATORS = frozenset(
         "sacrifice", "sacrifices", "sacrificed", "sacrificing", "less", "fewer", "little",
         "weak", "weaker", "poor", "poorer", "worse", "minimal", "forfeit", "forfeits",
         "absent", "costs", "prevent", "prevents", "prevented", "preventing",
-        "avoid", "avoids", "avoided", "eliminate", "eliminates", "rules",
+        "avoid", "avoids", "avoided", "eliminate", "eliminates", "rules", "stop", "stops",
+        "stopped", "stopping", "block", "blocks",
     }
 )  # fmt: skip
 # Two-word negators: the second word completes them ("give up", "trade away").
@@ -133,6 +133,7 @@ VERBS = frozenset(
         "suit", "suits", "fit", "fits", "work", "works", "favour", "favours", "prefer",
         "prefers", "call", "calls", "point", "points", "go", "goes", "choose", "pick", "put",
         "lacks", "hurts", "hurt", "breaks", "break", "stops", "stop",
+        "partitions", "carve", "carves", "divide", "divides", "rotate", "rotates", "keep",
     }
 )  # fmt: skip
 _AUXILIARIES = frozenset(
@@ -144,9 +145,6 @@ _KEEP_FROM = frozenset(
         "keep",
         "keeps",
         "kept",
-        "stop",
-        "stops",
-        "stopped",
         "protect",
         "protects",
         "protected",
@@ -186,6 +184,8 @@ class Clause:
     """Per token of the clause: +1, or -1 where a negation covers it."""
     opener: str = ""
     """The linking word that opened the clause ("but", "whereas", ...), if any."""
+    condition: bool = False
+    """An "if" / "when" clause: it names a situation, not a property of its subject."""
 
     def sign_at(self, index: int) -> int:
         return self.polarity[index - self.start]
@@ -371,7 +371,7 @@ def read(text: str, default: Subject | None = None) -> Reading:
         for m in sorted(own + refs, key=lambda m: m.start):
             m.relation = _relation(toks, m, begin)
             speaks.append(m)
-        primary = _primary(speaks)
+        primary = _primary(speaks, begin)
         if primary is not None:
             subject = primary.subject
             source: Source = "named" if primary.named else "pronoun"
@@ -437,15 +437,22 @@ def _conditions_first(clauses: list[Clause], toks: list[str]) -> None:
         if here.opener in _CONDITIONS and unnamed and opens and comma:
             here.subject, here.source = after.subject, "carried"
             here.assertions = [(after.subject, 1)]
+    for clause in clauses:
+        clause.condition = clause.opener in _CONDITIONS
 
 
-def _primary(speaks: list[Mention]) -> Mention | None:
-    """The first subject spoken of; MIG or time-slicing before "we" ("we use MIG for ...")."""
+def _primary(speaks: list[Mention], begin: int) -> Mention | None:
+    """The first subject spoken of; MIG or time-slicing before "we" ("we use MIG for ...").
+
+    "We" or "you" is the subject only at the head of its clause: in "any amount of memory
+    you choose" the clause is still about what the question asked.
+    """
     forward = [m for m in speaks if m.relation == 1]
     system = [m for m in forward if m.subject != "cluster"]
     if system:
         return system[0]
-    return forward[0] if forward else None
+    heads = [m for m in forward if m.start - begin <= 1]
+    return heads[0] if heads else None
 
 
 def _same_side(toks: list[str], m: Mention, begin: int) -> bool:
