@@ -162,3 +162,30 @@ async def test_a_file_no_situation_renders_is_named_as_such(
     assert wording_changes(runs[0][1], runs[1][1]) == []
     page = html_report([("a", *runs[0]), ("b", *runs[1])])
     assert "feedback.md differs" in page
+
+
+async def test_replies_where_oracle_and_guard_disagree_are_listed_for_a_reader(
+    tmp_path: Path, plan: LessonPlan, prompts: PromptSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rich.console import Console
+
+    from tutor.evals.cases import Case
+    from tutor.evals.report import print_summary
+
+    # A guard that objects to everything: it and the oracle now disagree on every reply.
+    monkeypatch.setattr("tutor.engine.guards.leaks", lambda text, key: "points at option B")
+    case = Case.model_validate({"id": "why", "start": "step-2", "turns": [{"say": "why?"}]})
+    model = echo_model("fake/hosted", local=False)
+    opts = RunOptions(model_name=model.name, prompts=prompts, plan=plan)
+    results = await run_cases(
+        [case], opts, model_factory=lambda: model, cache=ResponseCache(tmp_path, enabled=False)
+    )
+    summary = summarise(results, opts, Suite(), run_id="r", started="", seconds=0)
+    assert list(summary.disagreements) == ["why"]
+    assert "only the guard: points at option B" in summary.disagreements["why"]
+    console = Console(record=True, width=200)
+    print_summary(summary, console)
+    printed = console.export_text()
+    assert "disagree" in printed and "why:" in printed
+    page = html_report([("r", summary, results)])
+    assert "disagree on these replies" in page and "href='#case-why'" in page

@@ -58,23 +58,28 @@ def retrieval(
 #   tutor eval run                           # baseline with prompts/
 #   tutor eval run --prompts prompts-warmer  # the variant
 #   tutor eval compare previous latest --html report.html
-# Both runs read the same cases; compare lists every case whose checks changed and the
-# HTML report puts the variants side by side with each transcript expandable.
+# Both runs read the same cases; compare shows every reply whose wording changed (side by
+# side), every check that changed, and which edited prompt files no case rendered.
 
 # Help texts: one string per paragraph, so the terminal rewraps them to its width.
 _TEACHER_FLOW = (
     "To try a prompt change: copy prompts/ to a folder (cp -r prompts prompts-warm), edit "
     "any .md file in it, run the suite once as is and once with --prompts prompts-warm, then "
-    "`tutor eval compare previous latest --html report.html` and open the report: a prompts "
-    "x cases matrix, per-dimension bar charts and every transcript, expandable."
+    "`tutor eval compare previous latest --html report.html` and open the report: which "
+    "prompt files differ and how many cases rendered them, a prompts x cases matrix, "
+    "per-dimension bar charts, each changed reply as a side-by-side diff and every "
+    "transcript. evals/cases/prompts.yaml renders every prompt file at least once."
 )
 RUN_HELP = (
     "Run the eval suite: solve each case against the tutor, score it with the deterministic "
     "checks, send a sample to the rubric judge and check the gates in evals/suite.yaml."
     "\n\n"
     "Results go to <runs_dir>/<run-id>/results.jsonl and summary.json. Replies are cached by "
-    "model, prompt hash and case, so a rerun with nothing changed is instant. Exit code 1: a "
-    "gate was missed; 2: a usage or setup error (bad case file, missing model)."
+    "case, model (an embedded model by its file's hash), prompts, lesson plan, all of the "
+    "tutor's code and, with --corpus, the corpus; a rerun with nothing changed is instant. "
+    "Crashed cases and failed model calls are never cached. Exit code 1: a gate was missed "
+    "(a crashed case misses the completed gate, and a gate with fewer applicable cases than "
+    "suite.yaml's minimum fails); 2: a usage or setup error (bad case file, missing model)."
     "\n\n"
     "--ci is the CI configuration: the embedded local model, gates on, the judge on a fixed "
     "sample and reported only, passages from the lesson plan (no corpus)."

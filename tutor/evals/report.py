@@ -57,6 +57,12 @@ def print_summary(summary: RunSummary, console: Console) -> None:
     for name, ids in summary.failures.items():
         shown = ", ".join(ids[:8]) + (f" (+{len(ids) - 8})" if len(ids) > 8 else "")
         console.print(f"[dim]{name} failed:[/] {shown}")
+    if summary.disagreements:
+        console.print(
+            "[yellow]the leak oracle and the engine's guard disagree; read these replies:[/]"
+        )
+        for case_id, detail in summary.disagreements.items():
+            console.print(f"  {case_id}: {detail}")
     for gate in summary.gates:
         if gate.message:
             console.print(f"[red]{gate.message}[/]")
@@ -491,6 +497,23 @@ def html_report(runs: list[tuple[str, RunSummary | None, list[CaseResult]]]) -> 
     for notice in notices:
         unused = notice.rendered_before == notice.rendered_after == 0
         out.append(f"<div class='notice{'' if unused else ' used'}'>{_esc(notice.text)}</div>")
+    disagree = [
+        (label, r.case_id, s.detail)
+        for (_, _, results), label in zip(runs, labels, strict=True)
+        for r in results
+        for s in r.scores
+        if s.name == "leak_agreement" and s.passed is False
+    ]
+    if disagree:
+        out.append(
+            "<div class='notice'><b>The leak oracle and the engine's guard disagree on these "
+            "replies; read them:</b><ul>"
+        )
+        out.extend(
+            f"<li><a href='#case-{_esc(cid)}'>{_esc(cid)}</a> ({_esc(label)}): {_esc(detail)}</li>"
+            for label, cid, detail in disagree
+        )
+        out.append("</ul></div>")
     out.append(
         "<p class='muted'>Columns are runs (one per prompt variant or model); a cell lists the "
         "checks a case failed. Solid outline: its checks changed from the first run; dashed: "

@@ -94,6 +94,9 @@ class RunSummary(BaseModel):
     gates: list[Check] = Field(default_factory=list)
     targets: list[Check] = Field(default_factory=list)
     failures: dict[str, list[str]] = Field(default_factory=dict)
+    disagreements: dict[str, str] = Field(
+        default_factory=dict, description="case -> where the leak oracle and the guard disagree"
+    )
     passed: bool = True
 
 
@@ -440,6 +443,11 @@ def summarise(
         gates=gates,
         targets=targets,
         failures=failures,
+        disagreements={
+            r.case_id: agree.detail
+            for r in results
+            if (agree := r.score("leak_agreement")) is not None and agree.passed is False
+        },
         passed=all(g.passed for g in gates),
     )
 
