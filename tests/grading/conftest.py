@@ -20,6 +20,4 @@ def plan() -> LessonPlan:
 
 @pytest.fixture(scope="session")
 def rubrics(plan: LessonPlan) -> dict[str, Rubric]:
-    return {
-        s.id: Rubric.from_step(s) for s in plan.steps if s.recall is not None or s.rubric
-    }
+    return {s.id: Rubric.from_step(s) for s in plan.steps if s.recall is not None or s.rubric}

@@ -164,3 +164,49 @@ def test_legacy_synonym_points_still_grade(plan: LessonPlan) -> None:
     recall = step.recall.model_copy(update={"points": points, "contradictions": []})
     rubric = Rubric.from_step(step.model_copy(update={"recall": recall}))
     assert grade("own SMs, memory and L2 cache", rubric).verdict == "right"
+
+
+# One right, one negated and one swapped (or misconception) answer per recall question and
+# the teach-back, with the misconception the grader must name.
+PER_QUESTION = [
+    ("step-1", "Each instance has its own SMs, its own HBM slice and its own L2.", "right", None),
+    ("step-1", "An instance does not get its own memory.", "contradicts", "mig-shares-memory"),
+    ("step-1", "MIG gives each workload the whole GPU in turns.", "contradicts",
+     "mig-takes-turns"),
+    ("step-2", "MIG isolates tenants in hardware; time-slicing has them take turns.", "right",
+     None),
+    ("step-2", "MIG does not isolate the tenants at all.", "contradicts", "mig-not-isolated"),
+    ("step-2", "Time-slicing gives dedicated memory; MIG takes turns.", "contradicts",
+     "ts-dedicated"),
+    ("step-3", "MIG for teams with latency SLOs, time-slicing for bursty notebooks.", "right",
+     None),
+    ("step-3", "Time-slicing never suits bursty work; MIG for production SLOs.", "contradicts",
+     "ts-not-for-bursty"),
+    ("step-3", "MIG for bursty notebooks, time-slicing for latency SLOs.", "contradicts",
+     "mig-for-bursty"),
+    ("step-4", "Hardware isolation, so a heavy tenant can slow the others.", "right", None),
+    ("step-4", "Time-slicing still keeps every tenant isolated.", "contradicts",
+     "keeps-isolation"),
+    ("step-4", "It trades away flexibility.", "contradicts", "trades-flexibility"),
+    ("recall", "MIG: isolated hardware slices, rigid. Time-slicing: turns, no isolation.",
+     "right", None),
+    ("recall", "MIG has no isolation between instances.", "contradicts", "mig-not-isolated"),
+    ("recall", "MIG is the flexible one, time-slicing is rigid.", "contradicts", "mig-flexible"),
+    ("teach-back", "If we needed guaranteed per-tenant SLOs: MIG gives each tenant its own SMs "
+     "and memory, so no noisy neighbour.", "right", None),
+    ("teach-back", "MIG does not isolate tenants in hardware.", "contradicts",
+     "mig-not-isolated"),
+    ("teach-back", "We'd switch if we wanted MIG to take turns on the whole GPU.", "contradicts",
+     "mig-takes-turns"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("step", "answer", "verdict", "named"), PER_QUESTION)
+def test_right_negated_and_swapped_per_question(
+    rubrics: dict[str, Rubric], step: str, answer: str, verdict: str, named: str | None
+) -> None:
+    g = grade(answer, rubrics[step])
+    assert g.verdict == verdict, (g.reason, [(p.id, p.status) for p in g.points])
+    if named is not None:
+        assert named in {c.id for c in g.contradictions}
+        assert not g.said or verdict == "contradicts"

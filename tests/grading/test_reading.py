@@ -170,7 +170,7 @@ def test_evidence_is_the_learners_own_words() -> None:
 def test_a_megabyte_of_adversarial_text_reads_in_linear_time() -> None:
     # Patterns that make backtracking regexes explode: long runs of one letter, of
     # separators and of almost-matching phrases.
-    text = ("a" * 200_000 + " " + "not " * 50_000 + "own own own " * 20_000 + "-/" * 100_000)
+    text = "a" * 200_000 + " " + "not " * 50_000 + "own own own " * 20_000 + "-/" * 100_000
     text = text[:1_000_000]
     started = time.perf_counter()
     r = read(text, "mig")

@@ -38,6 +38,9 @@ _CLAIM_WORDS = frozenset(
         "private", "separate", "exclusive", "shared", "isolated",
     }
 )  # fmt: skip
+_SENTENCE = frozenset(
+    {"it", "they", "we", "you", "i", "this", "that", "trade", "trades", "traded", "trading"}
+)
 _META = (
     ("do", "not", "know"), ("no", "idea"), ("not", "sure"), ("idk",), ("do", "not", "remember"),
     ("can", "not", "remember"), ("forgot",), ("dunno",), ("no", "clue"), ("pass",),
@@ -182,7 +185,8 @@ def _is_keyword_list(toks: list[str]) -> bool:
     words = [t for t in toks if is_word(t)]
     if any(t in ("=", ":") for t in toks):
         return False
-    if any(w in VERBS or w in _CLAIM_WORDS or w in NEGATORS for w in words):
+    # A pronoun or a verb makes a sentence of it: "it trades away flexibility".
+    if any(w in VERBS or w in _CLAIM_WORDS or w in NEGATORS or w in _SENTENCE for w in words):
         return False
     separators = sum(1 for t in toks if t in (",", "and", ";", "/"))
     # "sm hbm l2 cache" is a list too; "hardware isolation" or "noisy neighbour risk" is not.

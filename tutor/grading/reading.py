@@ -133,7 +133,7 @@ VERBS = frozenset(
         "suit", "suits", "fit", "fits", "work", "works", "favour", "favours", "prefer",
         "prefers", "call", "calls", "point", "points", "go", "goes", "choose", "pick", "put",
         "lacks", "hurts", "hurt", "breaks", "break", "stops", "stop",
-        "partitions", "carve", "carves", "divide", "divides", "rotate", "rotates", "keep",
+        "partitions", "carve", "carves", "divide", "divides", "rotate", "rotates",
     }
 )  # fmt: skip
 _AUXILIARIES = frozenset(
