@@ -93,6 +93,7 @@ def test_hits_carry_their_citation(built: Settings) -> None:
         "url": "https://example.test/mig-basics",
         "text": hit.text,
         "score": hit.score,
+        "added": False,
     }
     assert citation.label == "MIG basics > Enabling MIG mode"
 

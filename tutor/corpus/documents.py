@@ -15,6 +15,20 @@ from typing import Any
 # Files larger than this are refused rather than chunked: a 50 MB log pasted into the
 # corpus would take minutes to embed and drown every real passage in BM25 statistics.
 MAX_FILE_BYTES = 5 * 1024 * 1024
+# A document that splits into more passages than this is refused: 4,640 passages took
+# 13 minutes to embed on 2 cores. The setting `max_doc_passages` overrides it.
+MAX_DOC_PASSAGES = 500
+
+# Documents the learner added (`tutor corpus add`) are untrusted: cited as added, never
+# quoted while a guess is pending, never read as instructions.
+ADDED_SOURCE_PREFIX = "user:"
+ADDED_DOC_PREFIX = "user/"
+ADDED_KIND = "user"
+
+
+def is_added(doc_or_source: str) -> bool:
+    """True for a learner-added document, by its doc name ('user/...') or source ('user:...')."""
+    return doc_or_source.startswith((ADDED_DOC_PREFIX, ADDED_SOURCE_PREFIX))
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
 
 # Bumped whenever chunk boundaries or ids change, so an old index is rebuilt, not mixed.
@@ -48,6 +62,10 @@ class Document:
     """Markdown (HTML is converted on read; plain text stays as it is)."""
     markdown: bool = True
 
+    @property
+    def added(self) -> bool:
+        return is_added(self.source)
+
 
 @dataclass(frozen=True)
 class Chunk:
@@ -65,6 +83,10 @@ class Chunk:
     @property
     def heading_path(self) -> str:
         return f"{self.title} > {self.section}" if self.section else self.title
+
+    @property
+    def added(self) -> bool:
+        return is_added(self.doc) or is_added(self.source)
 
     def embedding_text(self) -> str:
         # Prefixing the heading path lets a passage that never repeats its topic
@@ -189,9 +211,18 @@ def html_to_markdown(html: str) -> tuple[str, str | None, str | None]:
 
 
 def load_document(
-    path: Path, *, source: str, doc: str, default_kind: str, warnings: list[str]
+    path: Path,
+    *,
+    source: str,
+    doc: str,
+    default_kind: str,
+    warnings: list[str],
+    max_passages: int | None = MAX_DOC_PASSAGES,
 ) -> Document:
-    """Read one file of any supported type into a Document."""
+    """Read one file of any supported type into a Document.
+
+    A document over `max_passages` passages is refused with a DocumentError (None: no cap).
+    """
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(
@@ -218,16 +249,29 @@ def load_document(
         title = first_h1 or ""
     if not title:
         title = path.stem.replace("_", " ").replace("-", " ").strip() or path.name
-    return Document(
+    kind = str(meta.get("kind") or default_kind).strip().lower()
+    if is_added(source):
+        # an added note's front matter cannot make it pass for a reference note
+        kind = ADDED_KIND
+    document = Document(
         source=source,
         doc=doc,
         title=title,
         url=_first_url(meta) or url,
-        kind=str(meta.get("kind") or default_kind).strip().lower(),
+        kind=kind,
         topics=_topics(meta.get("topics")),
         body=text,
         markdown=markdown,
     )
+    if max_passages is not None:
+        count = len(chunk_document(document))
+        if count > max_passages:
+            raise DocumentError(
+                f"{path} splits into {count} passages, over the limit of {max_passages} for "
+                "one document (setting max_doc_passages); split it into smaller files or "
+                "raise max_doc_passages"
+            )
+    return document
 
 
 @dataclass

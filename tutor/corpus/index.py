@@ -414,6 +414,7 @@ def _build(settings: Settings, *, progress: Progress | None, force: bool) -> Bui
                 doc=source.doc,
                 default_kind=source.default_kind,
                 warnings=stats.warnings,
+                max_passages=settings.max_doc_passages,
             )
         except (DocumentError, OSError) as exc:
             stats.warnings.append(
@@ -593,6 +594,14 @@ def add_documents(settings: Settings, paths: Iterable[Path]) -> AddResult:
                 f"{path} is {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES // (1024 * 1024)} MB "
                 "limit for one document; split it into smaller files"
             )
+            continue
+        try:  # refused now, not on every later start: a document over the passage cap
+            load_document(
+                path, source=f"user:{path.name}", doc=f"user/{path.stem}", default_kind="user",
+                warnings=[], max_passages=settings.max_doc_passages,
+            )  # fmt: skip
+        except DocumentError as exc:
+            result.skipped.append(str(exc))
             continue
         folder.mkdir(parents=True, exist_ok=True)
         existing = folder / path.name

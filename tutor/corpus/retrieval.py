@@ -110,6 +110,7 @@ class Hit:
         return f"{self.title} > {self.section}" if self.section else self.title
 
     def to_citation(self) -> Citation:
+        from tutor.corpus.documents import is_added
         from tutor.engine.events import Citation
 
         return Citation(
@@ -119,6 +120,7 @@ class Hit:
             url=self.url,
             text=self.text,
             score=self.score,
+            added=is_added(self.doc),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -459,6 +461,7 @@ class Retriever:
                 document = load_document(
                     source.path, source=source.key, doc=source.doc,
                     default_kind=source.default_kind, warnings=warnings,
+                    max_passages=self.settings.max_doc_passages,
                 )  # fmt: skip
             except (DocumentError, OSError):
                 continue  # the build reports it; a keyword index without it is still useful

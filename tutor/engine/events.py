@@ -16,10 +16,13 @@ class Citation(BaseModel):
     url: str | None = None
     text: str = ""
     score: float = 0.0
+    added: bool = False
+    """From a document the learner added: untrusted, cited as such, withheld before a guess."""
 
     @property
     def label(self) -> str:
-        return f"{self.title} > {self.section}" if self.section else self.title
+        base = f"{self.title} > {self.section}" if self.section else self.title
+        return f"{base} (your added document)" if self.added else base
 
 
 class Option(BaseModel):
