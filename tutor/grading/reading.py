@@ -103,6 +103,11 @@ _NEGATOR_PAIRS = {
     ("no", "longer"), ("instead", "of"), ("rather", "than"), ("free", "of"),
     ("cost", "of"), ("expense", "of"), ("price", "of"), ("more", "than"),
 }  # fmt: skip
+_COST_PAIRS = frozenset({("cost", "of"), ("price", "of"), ("expense", "of")})
+_COSTLY = frozenset(
+    {"rigid", "rigidity", "fixed", "inflexible", "inflexibility", "losing", "less", "no",
+     "giving", "some", "reduced", "fewer", "static", "coarse"}
+)  # fmt: skip
 # "not only", "not just": the sentence goes on to add, not to deny.
 _NOT_NEGATING = frozenset({("not", "only"), ("not", "just"), ("no", "matter"), ("not", "all")})
 # Words that alone do not make a claim: "unlike time-slicing, MIG isolates" is one clause.
@@ -116,6 +121,7 @@ _CONTRAST_PAIRS = frozenset(
     {("instead", "of"), ("rather", "than"), ("compared", "to"), ("compared", "with"),
      ("as", "opposed"), ("opposed", "to"), ("in", "contrast"), ("contrast", "to")}
 )  # fmt: skip
+_RELATIONAL = frozenset({"between", "among", "amongst", "across"})
 _SAME_BEFORE = frozenset({"like", "as", "and", "both", "or", "nor"})
 # Verbs and auxiliaries: an "and" followed by one starts a new predicate, ending a negation.
 VERBS = frozenset(
@@ -197,12 +203,14 @@ class Clause:
         # is denied by the verb's negation after it.
         leads = not any(toks[j] in VERBS for j in range(self.start, start))
         for j in range(end, self.end):
-            if toks[j] in (",", "and", "but"):
+            # "L2 that isn't shared": the negation is the relative clause's, not the L2's.
+            if toks[j] in (",", "and", "but", "that", "which", "who"):
                 break
             if toks[j] in POST_NEGATORS:
                 return -sign
             if (
                 leads
+                and j - end <= 2
                 and toks[j] in _AUXILIARIES
                 and j + 1 < self.end
                 and toks[j + 1] in ("not", "never")
@@ -310,6 +318,12 @@ def _polarity(toks: list[str], start: int, end: int, mention_at: set[int]) -> li
             signs.append(signs[-1])
             i += 2
             continue
+        after = toks[i + 2] if i + 2 < end else ""
+        if pair in _COST_PAIRS and after in _COSTLY:
+            # "at the price of rigid profiles": the price is what you get, not what you lose.
+            signs.append(signs[-1])
+            i += 2
+            continue
         if pair in _NEGATOR_PAIRS and not (i + 2 < end and i + 2 in mention_at):
             negations += 1
             signs.append(signs[-1])
@@ -321,6 +335,14 @@ def _polarity(toks: list[str], start: int, end: int, mention_at: set[int]) -> li
             # "keeps a heavy job from hurting others": what follows "from" is denied.
             negations += 1
             keeping = False
+        elif (
+            tok in NEGATORS
+            and i - 2 >= start
+            and toks[i - 1] in ("or", "and")
+            and (toks[i - 2] in NEGATORS)
+        ):
+            # "weak or no isolation": alternatives, not a double negation.
+            pass
         elif tok in NEGATORS and tok != "nor":
             negations += 1
         elif tok == "nor":
@@ -369,6 +391,9 @@ def read(text: str, default: Subject | None = None) -> Reading:
         refs = _references(toks, begin, end, prev_subject, last_named, order)
         speaks: list[Mention] = []
         for m in sorted(own + refs, key=lambda m: m.start):
+            if m.start > begin and toks[m.start - 1] in _RELATIONAL:
+                # "isolation between replicas": the replicas are not what the clause is about.
+                continue
             m.relation = _relation(toks, m, begin)
             speaks.append(m)
         primary = _primary(speaks, begin)
