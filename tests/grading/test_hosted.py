@@ -43,6 +43,17 @@ def test_bad_model_replies_are_one_line_errors(
         parse_model_grade(text, rubrics["step-1"])
 
 
+def test_the_brief_lists_every_point_and_the_answer(rubrics: dict[str, Rubric]) -> None:
+    from tutor.grading import model_grade_brief
+
+    rubric = rubrics["step-1"]
+    brief = model_grade_brief("its own SMs", rubric)
+    for p in rubric.points:
+        assert f"- {p.id}: {p.description}" in brief
+    assert "Learner's answer: its own SMs" in brief
+    assert '"point_id"' in brief
+
+
 def test_a_found_contradiction_has_the_last_word(rubrics: dict[str, Rubric]) -> None:
     rubric = rubrics["step-1"]
     det = grade("instances do not get their own SMs or L2, they share them", rubric)

@@ -167,13 +167,30 @@ def test_evidence_is_the_learners_own_words() -> None:
     assert [r.evidence(c) for c in r.clauses] == ["MIG isolates", "Time-slicing doesn't"]
 
 
-def test_a_megabyte_of_adversarial_text_reads_in_linear_time() -> None:
-    # Patterns that make backtracking regexes explode: long runs of one letter, of
-    # separators and of almost-matching phrases.
-    text = "a" * 200_000 + " " + "not " * 50_000 + "own own own " * 20_000 + "-/" * 100_000
-    text = text[:1_000_000]
-    started = time.perf_counter()
-    r = read(text, "mig")
-    elapsed = time.perf_counter() - started
-    assert r.clauses
-    assert elapsed < 5.0, f"{elapsed:.2f} s for 1 MB"
+def _read_seconds(text: str) -> float:
+    best = float("inf")
+    for _ in range(2):
+        started = time.perf_counter()
+        read(text, "mig")
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "a" * 50 + " ",  # one long word
+        "not " * 10,  # a run of negations
+        "own own own ",  # almost-matching phrases
+        "-/" * 10,  # a run of separators
+        "MIG isolates and time-slicing, which shares, has no isolation. ",
+        "it the other one they the former ",  # references with nothing to resolve
+    ],
+)
+def test_reading_is_linear_in_the_answer(unit: str) -> None:
+    # Four times the text may take about four times as long, never sixteen: no pattern
+    # makes the reader backtrack or rescan. Ratios, not seconds, so a busy machine passes.
+    small = (unit * (25_000 // len(unit) + 1))[:25_000]
+    large = small * 4
+    ratio = _read_seconds(large) / max(_read_seconds(small), 1e-6)
+    assert ratio < 8, f"x4 text took x{ratio:.1f}"

@@ -27,6 +27,9 @@ from tutor.grading import Rubric, read_self_check, self_check_summary
         ("yes for 1 and 3, no for 2", 3, [True, False, True]),
         ("1 and 2 yes, 3 no", 3, [True, True, False]),
         ("I did not", 2, [False, False]),
+        ("yes, I did", 3, [True, True, True]),
+        ("none of them", 3, [False, False, False]),
+        ("no, none", 2, [False, False]),
         ("yes for the first, no for the second and third", 3, [True, False, False]),
     ],
 )

@@ -26,9 +26,13 @@ API, for the engine:
   ("yes", "y n y", "all yes", "yes to the first two, no to the last"); None when it cannot
   be read, so the tutor asks again. ``self_check_summary(answers, rubric)`` words the reply.
 * Hosted models: ``ModelGrade`` is the schema a model fills (a status and a reason per
-  point); ``parse_model_grade(reply, rubric)`` validates it and ``merge(grade, model,
+  point); ``model_grade_brief(answer, rubric)`` is the text to send it;
+  ``parse_model_grade(reply, rubric)`` validates the reply and ``merge(grade, model,
   rubric)`` combines it with the deterministic grade, which keeps the last word on
   misconceptions.
+* The learner record: ``Record.add_grade(session_id, grade.to_event(step_id))`` keeps the
+  verdict per point and per misconception, ``Record.add_self_check`` the learner's yes/no
+  per point, ``Record.to_review`` what a later review should target.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from tutor.grading.hosted import (
     ModelGradeError,
     ModelPointVerdict,
     merge,
+    model_grade_brief,
     parse_model_grade,
 )
 from tutor.grading.rubric import Rubric, RubricError
@@ -61,6 +66,7 @@ __all__ = [
     "feedback",
     "grade",
     "merge",
+    "model_grade_brief",
     "parse_model_grade",
     "read_self_check",
     "self_check_prompt",

@@ -132,7 +132,9 @@ def read_self_check(text: str, n_points: int) -> list[bool] | None:
             )
             i += 2
             continue
-        if t in _YES:
+        if t in ("none", "neither"):
+            kinds += [("T", list(range(n_points))), ("V", False)]
+        elif t in _YES:
             kinds.append(("V", True))
         elif t in _NO:
             kinds.append(("V", False))
@@ -160,7 +162,12 @@ def read_self_check(text: str, n_points: int) -> list[bool] | None:
         flags = [bool(v) for v in values]
         if len(flags) == n_points:
             return flags
-        return flags * n_points if len(flags) == 1 else None
+        # "yes, I did": one answer said twice.
+        return [flags[0]] * n_points if len(set(flags)) == 1 else None
+    everything = list(range(n_points))
+    if all(v == everything for k, v in kinds if k == "T") and len(set(values)) == 1:
+        # "no, none", "yes to all, yes": one answer for every point.
+        return [bool(values[0])] * n_points
     return _grouped(kinds, n_points)
 
 

@@ -43,6 +43,21 @@ class ModelGradeError(ValueError):
     """The model's reply is not a valid ModelGrade for this rubric; one line."""
 
 
+def model_grade_brief(answer: str, rubric: Rubric) -> str:
+    """What to send a hosted model: the question, the points to judge, the answer and the
+    JSON schema to reply in. The model judges; `merge` decides."""
+    points = "\n".join(f"- {p.id}: {p.description}" for p in rubric.points)
+    schema = json.dumps(ModelGrade.model_json_schema(), separators=(",", ":"))
+    return (
+        f"Question: {rubric.question}\n"
+        f"Strong answer: {rubric.answer}\n"
+        f"Points, each said, missing, or contradicted by the learner's answer:\n{points}\n"
+        f"Learner's answer: {answer}\n"
+        "Reply with JSON only, one entry per point, each with a one-sentence reason, "
+        f"matching this schema: {schema}"
+    )
+
+
 def parse_model_grade(reply: str, rubric: Rubric) -> ModelGrade:
     """Validate the model's JSON reply against the schema and the rubric's point ids."""
     try:
