@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 REDACTED = "[redacted]"
 
@@ -97,3 +98,14 @@ def strip_controls(text: str) -> str:
 def clean(text: str) -> str:
     """Both at once: what every printed or stored string from outside the tutor goes through."""
     return strip_controls(redact(text))
+
+
+def clean_tree(value: Any) -> Any:
+    """`clean` applied to every string in nested dicts and lists (an event, a payload)."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {k: clean_tree(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_tree(v) for v in value]
+    return value

@@ -41,16 +41,22 @@ def with_model(settings: Settings, model: str | None) -> Settings:
 
 async def _emit(events: AsyncIterator[Event], out: TextIO, jsonl: bool) -> bool:
     """Print a turn's events; return False when the turn failed."""
+    import json
+
+    from tutor.redact import clean, clean_tree
+
     ok = True
     async for event in events:
+        # model and document text may carry escape codes or an echoed key; neither reaches
+        # the terminal or a script's log
         if jsonl:
-            out.write(event.model_dump_json() + "\n")
+            out.write(json.dumps(clean_tree(event.model_dump(mode="json"))) + "\n")
         elif isinstance(event, TextDelta):
-            out.write(event.text)
+            out.write(clean(event.text))
         elif isinstance(event, TurnDone):
             out.write("\n\n")
         elif isinstance(event, TurnFailed):
-            out.write(f"\n[error] {event.message}\n")
+            out.write(f"\n[error] {clean(event.message)}\n")
         if isinstance(event, TurnFailed):
             ok = False
         out.flush()
@@ -67,9 +73,9 @@ async def run_plain(
             sys.stderr.write(f"[{message}]\n")
 
     engine = await asyncio.to_thread(build_engine, settings, resume=resume, progress=progress)
-    await _emit(engine.start(), out, jsonl)
+    # a failed opening turn is a failure too: scripts must see a non-zero exit
+    failures = 0 if await _emit(engine.start(), out, jsonl) else 1
     interactive = inp.isatty()
-    failures = 0
     while True:
         if interactive:
             out.write("you> ")

@@ -25,7 +25,9 @@ def get_settings(ctx: typer.Context) -> Settings:
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print one plain line to stderr and exit; never a traceback for user errors."""
-    typer.echo(f"error: {message}", err=True)
+    from tutor.redact import clean
+
+    typer.echo(f"error: {' '.join(clean(message).split())}", err=True)
     raise typer.Exit(code)
 
 

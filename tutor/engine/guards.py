@@ -304,8 +304,10 @@ def note_leaks(sentence: str, key: AnswerKey) -> str | None:
 def settles_pending(question: str, key: AnswerKey) -> str | None:
     """Why a free question would settle the pending step if answered now, or None.
 
-    "Does MIG give each instance its own SMs and L2 cache?" at step 1 asks for option B's
-    claims to be confirmed: answer it after the reveal, not before.
+    "Does MIG give each instance its own SMs and L2 cache?" at step 1 asks for the right
+    option's claims to be confirmed, and "What does MIG do to an H100?" asks the pending
+    question itself: answer them after the reveal. A question about a wrong option's
+    idea does not settle which option is right, and is answered.
     """
     too_long = _too_long(question)
     if too_long:
@@ -319,15 +321,12 @@ def settles_pending(question: str, key: AnswerKey) -> str | None:
     asked = _content(_question(key))
     if len(said) >= 2 and len(said & asked) >= 0.6 * len(said):
         return "asks the pending question itself"
-    for letter, words in _distinctive(key).items():
-        echoed = words & said
+    if key.option_key:
+        echoed = _distinctive(key).get(key.option_key, frozenset()) & said
         if len(echoed) >= 2:
-            return f"asks about option {letter}'s claims ({', '.join(sorted(echoed))})"
-    if key.option_key and (
-        _names_letter(question, key.option_key)
-        or any(_names_letter(question, k) for k, _ in key_options(key))
-    ):
-        return "asks about an option by its letter"
+            return f"asks about the right option's claims ({', '.join(sorted(echoed))})"
+        if _names_letter(question, key.option_key):
+            return "asks about the right option by its letter"
     return None
 
 

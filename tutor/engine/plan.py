@@ -40,6 +40,20 @@ class CalculatorKey(BaseModel):
     field: str = Field(description="the result field that holds the answer")
     unit: str = ""
 
+    @field_validator("tool")
+    @classmethod
+    def _known_tool(cls, value: str) -> str:
+        # an unknown tool would only fail when the learner reaches the step
+        from tutor.mig.tools import TOOLS
+
+        if value not in TOOLS:
+            import difflib
+
+            close = difflib.get_close_matches(value, list(TOOLS), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise ValueError(f"unknown tool '{value}'; {hint}use one of: {', '.join(TOOLS)}")
+        return value
+
 
 class PassageRef(BaseModel):
     query: str = Field(description="retrieval query that finds the supporting passage")
@@ -265,6 +279,8 @@ class LessonPlan(BaseModel):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> LessonPlan:
+        if not self.steps:
+            raise ValueError("a lesson plan needs at least one step; add one under 'steps:'")
         ids = [s.id for s in self.steps]
         dupes = {i for i in ids if ids.count(i) > 1}
         if dupes:

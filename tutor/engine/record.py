@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
+from tutor.redact import clean
+from tutor.redact import clean_tree as _scrub
+
 if TYPE_CHECKING:
     from tutor.engine.events import Graded
 
@@ -103,8 +106,17 @@ class Record:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
+            # Page-level damage opens fine and fails on the first read that hits it, as a
+            # traceback mid-lesson; a quick check (milliseconds at this size) finds it now.
+            verdict = self._db.execute("PRAGMA quick_check(1)").fetchone()
+            if verdict is None or verdict[0] != "ok":
+                detail = str(verdict[0]).replace("*** in database main ***", "") if verdict else ""
+                raise sqlite3.DatabaseError(f"damaged: {detail or 'no check result'}")
         except sqlite3.DatabaseError as exc:
-            raise RecordError(f"{path}: cannot open the sessions database ({exc})") from exc
+            raise RecordError(
+                f"{path}: cannot open the sessions database ({' '.join(str(exc).split())}); "
+                "it was left untouched: move it aside to start fresh"
+            ) from exc
 
     def close(self) -> None:
         self._db.close()
@@ -128,15 +140,15 @@ class Record:
         self._db.execute(
             "INSERT INTO entries (session_id, ts, role, phase, step_id, text, payload) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (session_id, time.time(), role, phase, step_id, text,
-             json.dumps(payload or {}, default=str)),
+            (session_id, time.time(), role, phase, step_id, clean(text),
+             json.dumps(_scrub(payload or {}), default=str)),
         )  # fmt: skip
 
     def add_outcome(self, session_id: str, outcome: Outcome) -> None:
         self._db.execute(
             "INSERT INTO outcomes (session_id, ts, step_id, kind, value, correct, attempts) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (session_id, time.time(), outcome.step_id, outcome.kind, outcome.value,
+            (session_id, time.time(), outcome.step_id, outcome.kind, clean(outcome.value),
              int(outcome.correct), outcome.attempts),
         )  # fmt: skip
 
@@ -220,7 +232,7 @@ class Record:
     def save_state(self, session_id: str, state: dict[str, Any]) -> None:
         self._db.execute(
             "INSERT INTO states (session_id, ts, state) VALUES (?, ?, ?)",
-            (session_id, time.time(), json.dumps(state)),
+            (session_id, time.time(), json.dumps(_scrub(state))),
         )
 
     def latest_state(self, session_id: str) -> dict[str, Any] | None:
@@ -293,3 +305,4 @@ def grades_markdown(rows: list[GradeRow]) -> str:
             f"| {detail} |"
         )
     return "\n".join(lines) + "\n"
+
