@@ -96,8 +96,11 @@ def strip_controls(text: str) -> str:
 
 
 def clean(text: str) -> str:
-    """Both at once: what every printed or stored string from outside the tutor goes through."""
-    return strip_controls(redact(text))
+    """Both at once: what every printed or stored string from outside the tutor goes through.
+
+    Controls go first, so an escape code cannot split a key and hide it from the redactor.
+    """
+    return redact(strip_controls(text))
 
 
 def clean_tree(value: Any) -> Any:
