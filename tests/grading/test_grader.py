@@ -24,6 +24,18 @@ def test_own_sms_denied_is_a_contradiction_not_praise(rubrics: dict[str, Rubric]
     assert "(source: mig-concepts)" in text
 
 
+def test_sources_are_named_by_their_titles(rubrics: dict[str, Rubric]) -> None:
+    from tutor.grading import source_titles
+
+    from .conftest import ROOT
+
+    titles = source_titles(ROOT / "corpus")
+    assert titles["mig-concepts"].startswith("MIG concepts")
+    g = grade("MIG takes turns on the GPU", rubrics["step-2"])
+    reply = feedback(g, rubrics["step-2"], titles)
+    assert f"(source: {titles['mig-concepts']})" in reply
+
+
 def test_swapped_modes_name_both_misconceptions(rubrics: dict[str, Rubric]) -> None:
     text = "time-slicing is the one with dedicated memory per tenant, MIG takes turns"
     g = grade(text, rubrics["step-2"])

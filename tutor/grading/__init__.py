@@ -21,7 +21,8 @@ API, for the engine:
   partly name the points (partly names what is missing; a teach-back names the strongest
   missing point); contradicts names each misconception with its correction and source;
   can't tell shows the strong answer point by point and asks one yes/no question per point
-  (``self_check_prompt``). ``sources`` maps corpus file stems to titles.
+  (``self_check_prompt``). ``sources`` maps corpus file stems to titles
+  (``source_titles(corpus_dir)`` reads them from the documents' front matter).
 * ``read_self_check(text, n_points) -> list[bool] | None``: the learner's yes/no reply
   ("yes", "y n y", "all yes", "yes to the first two, no to the last"); None when it cannot
   be read, so the tutor asks again. ``self_check_summary(answers, rubric)`` words the reply.
@@ -42,6 +43,7 @@ from tutor.grading.feedback import (
     read_self_check,
     self_check_prompt,
     self_check_summary,
+    source_titles,
 )
 from tutor.grading.grader import Grade, MisconceptionResult, PointResult, grade
 from tutor.grading.hosted import (
@@ -71,4 +73,5 @@ __all__ = [
     "read_self_check",
     "self_check_prompt",
     "self_check_summary",
+    "source_titles",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from tutor.grading.grader import Grade, MisconceptionResult
 from tutor.grading.rubric import Rubric
@@ -49,6 +50,18 @@ def feedback(grade: Grade, rubric: Rubric, sources: Mapping[str, str] | None = N
         lines.append(f"A strong answer: {rubric.answer}")
         return "\n\n".join(lines)
     return self_check_prompt(rubric)
+
+
+def source_titles(corpus_dir: Path) -> dict[str, str]:
+    """Corpus file stem -> the title in its front matter, for naming a correction's source."""
+    titles: dict[str, str] = {}
+    for path in sorted(corpus_dir.glob("*.md")):
+        head = path.read_text(encoding="utf-8").split("\n---", 1)[0]
+        for line in head.splitlines():
+            if line.startswith("title:"):
+                titles[path.stem] = line.removeprefix("title:").strip().strip('"')
+                break
+    return titles
 
 
 def self_check_prompt(rubric: Rubric) -> str:
