@@ -381,3 +381,56 @@ async def test_guard_cuts_are_reported(make_engine: MakeEngine, plan: LessonPlan
     cut = await play(make_engine, plan, c, inventive)
     score = no_guard_cuts(c, cut, ScoreContext(plan))
     assert score.passed is False and "turn 1" in score.detail
+
+
+def _reword(text: str) -> str:
+    """The same reply in other words and markup, as a rewrite of the engine might give."""
+    for old, new in (
+        ("**", ""),
+        ("Sources:", "References -"),
+        ("\n---\n", "\n* * *\n"),
+        ("Right!", "Yes, well done."),
+        ("Not quite.", "Not this time."),
+        ("Well recalled.", "Good recall."),
+        ("Partly there.", "Some of it."),
+        ("Missing:", "Still to add:"),
+        ("Back to the lesson:", "Now, where we were:"),
+        ("Predict:", "Your turn:"),
+        ("Commit your guess", "Lock in your answer"),
+    ):
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"start": "step-1", "turns": [{"say": "C", "expect": {"verdict": "wrong"}}]},
+        {"start": "step-1/recall", "turns": [{"say": "Its own SMs and its own memory."}]},
+        {
+            "start": "step-2",
+            "calc": {
+                "tool": "mig_capacity",
+                "arguments": {"gpu": "A100-80GB", "profile": "1g.10gb"},
+                "field": "count",
+            },
+            "turns": [{"say": "How many 1g.10gb fit on an A100-80GB?"}, {"say": "{answer}"}],
+        },
+        {"start": "beginning", "persona": "careful"},
+    ],
+)
+async def test_rewording_a_reply_changes_no_score(
+    make_engine: MakeEngine,
+    plan: LessonPlan,
+    data: dict,  # type: ignore[type-arg]
+) -> None:
+    c = case(**data)
+    t = await play(make_engine, plan, c)
+    before = [(s.name, s.passed) for s in score_all(c, t, ScoreContext(plan))]
+    assert ("completed", True) in before and ("reveal_gate", True) in before
+    for turn in t.turns:
+        turn.text = _reword(turn.text)
+        for segment in turn.segments:
+            segment.text = _reword(segment.text)
+    after = [(s.name, s.passed) for s in score_all(c, t, ScoreContext(plan))]
+    assert after == before
