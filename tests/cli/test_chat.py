@@ -86,7 +86,7 @@ def test_sessions_list_and_export(scripted: None, tmp_path: Path) -> None:
     )
     assert exported.exit_code == 0, exported.output
     text = target.read_text()
-    assert "### You · asking" in text and "| step-1 | guess | B | right |" in text
+    assert "### You\n" in text and "| step-1 | guess | B | right |" in text
     missing = runner.invoke(app, ["sessions", "export", "nope"])
     assert missing.exit_code == 2 and "no session" in missing.output
 

@@ -1,4 +1,5 @@
-"""Fixtures for the app tests: settings in a temporary home and a scripted engine."""
+"""Fixtures for the app tests: settings in a temporary home and the real engine with a
+scripted model (see scripted.py)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,9 @@ import pytest
 from tutor.settings import Settings
 from tutor.tui.app import TutorApp
 
-from .fakes import SAVED, FakeEngine, make_factory
+from .scripted import Built, make_factory
 
 SIZE = (120, 40)
-
-
-@pytest.fixture(autouse=True)
-def _forget_sessions() -> None:
-    SAVED.clear()
 
 
 @pytest.fixture
@@ -38,11 +34,26 @@ class Ticker:
 
 
 @pytest.fixture
-def make_app(settings: Settings) -> Callable[..., TutorApp]:
+def built() -> Built:
+    return Built()
+
+
+@pytest.fixture
+def make_app(settings: Settings, built: Built) -> Callable[..., TutorApp]:
+    """`make_app(lesson=PATH, model=NAME, resume=..., gate=..., fail_load=...)`: each app
+    built here records its engines and models in the `built` fixture.
+
+    A model name that is not `local/...` makes the engine ask the model for its reveals
+    too (the embedded model only words the invitation to guess)."""
+
     def build(
-        *, resume: bool = True, built: list[FakeEngine] | None = None, **kw: object
+        *, resume: bool = True, lesson: Path | None = None, model: str | None = None, **kw: object
     ) -> TutorApp:
+        chosen = settings.model_copy(update={"lesson_plan": lesson}) if lesson else settings
+        if model is not None:
+            named = chosen.model.model_copy(update={"name": model})
+            chosen = chosen.model_copy(update={"model": named})
         factory = make_factory(built=built, **kw)  # type: ignore[arg-type]
-        return TutorApp(settings, factory, resume=resume, clock=Ticker())
+        return TutorApp(chosen, factory, resume=resume, clock=Ticker())
 
     return build

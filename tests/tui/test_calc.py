@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from tutor.engine.events import ToolRecord
+from tutor.mig.diagram import Segment, segments
+from tutor.mig.placement import Placement, capacity, check
+from tutor.mig.tools import dispatch
 from tutor.tui.calc import (
-    Segment,
     calculator_numbers,
     check_partition,
     mark_numbers,
@@ -37,29 +39,50 @@ def test_numbers_leave_out_slot_positions() -> None:
     assert "3" in numbers and "4" not in numbers and "2" not in numbers
 
 
-def test_view_of_a_check_result_and_a_direct_check() -> None:
-    record = ToolRecord(
-        name="mig_check",
-        arguments={"gpu": "A100-80GB", "profiles": ["3g.40gb", "2g.20gb"]},
-        result={
-            "gpu": "A100-80GB",
-            "valid": True,
-            "placements": [
-                {"profile": "3g.40gb", "start": 4, "size": 4},
-                {"profile": "2g.20gb", "start": 0, "size": 2},
-            ],
-        },
+def _record(name: str, arguments: dict[str, object]) -> ToolRecord:
+    """A tool record exactly as the engine makes one: from the calculator's dispatcher."""
+    outcome = dispatch(name, arguments)
+    assert outcome.ok, outcome.error
+    return ToolRecord(
+        name=name, arguments=outcome.arguments, result=outcome.result, diagram=outcome.diagram
     )
+
+
+def test_a_check_record_is_drawn_with_the_diagrams_segments() -> None:
+    record = _record("mig_check", {"gpu": "A100-80GB", "profiles": ["3g.40gb", "2g.20gb"]})
     view = view_of(record)
-    assert view.total == 8 and view.valid is True
-    assert [s.start for s in view.segments] == [0, 4]
+    expected = check("A100-80GB", ["3g.40gb", "2g.20gb"])
+    assert view.valid is True and view.gpu == expected.gpu
+    assert view.segments == segments("A100-80GB", expected.placements)
+    in_order = sorted(expected.placements, key=lambda p: p.start)
+    assert view.total == 8 and [s.profile for s in view.instances] == [p.profile for p in in_order]
+    assert any(s.profile is None for s in view.segments), "the free slots are drawn too"
+
+
+def test_a_capacity_record_and_a_record_without_placements() -> None:
+    record = _record("mig_capacity", {"gpu": "A100-80GB", "profile": "1g.10gb"})
+    view = view_of(record)
+    expected = capacity("A100-80GB", "1g.10gb")
+    assert len(view.instances) == expected.count
+    assert view.segments == segments("A100-80GB", expected.placements)
+    timeslice = view_of(_record("mig_timeslice", {"gpus": 4, "replicas": 5}))
+    assert timeslice.segments == [] and timeslice.total is None
+
+
+def test_direct_checks_use_the_calculator() -> None:
     direct = check_partition("A100-80GB", "7x1g.10gb")
-    assert direct.valid is True and len(direct.segments) == 7
-    assert check_partition("A100-80GB", "8x1g.10gb").valid is False
+    assert direct.valid is True and len(direct.instances) == 7
+    refused = check_partition("A100-80GB", "8x1g.10gb")
+    assert refused.valid is False and refused.segments == [] and refused.message
+    unknown = check_partition("A100-80GB", "9g.99gb")
+    assert unknown.valid is False and "9g.99gb" in unknown.message
 
 
 def test_slot_drawing_is_proportional_with_numbers_beneath() -> None:
-    text = render_slots([Segment("3g.40gb", 0, 4), Segment("1g.10gb", 4, 1)], 8, 40)
+    drawn = segments("A100-80GB", [Placement(profile="3g.40gb", start=0, size=4),
+                                   Placement(profile="1g.10gb", start=4, size=1)])  # fmt: skip
+    assert drawn[-1] == Segment(profile=None, start=5, size=3)
+    text = render_slots(drawn, 40)
     top, _, numbers = text.plain.split("\n")
     assert len(top) == 40 and top.startswith(" 3g.40gb")
     assert numbers.split() == [str(n) for n in range(8)]

@@ -12,13 +12,15 @@ from tutor.tui.widgets.chat import MessageView
 from tutor.tui.widgets.status import StatusLine
 
 from .conftest import SIZE
-from .fakes import FakeEngine
 from .helpers import Notes, settle, type_and_send
+from .scripted import Built
 
 AppMaker = Callable[..., TutorApp]
 
 
-async def test_export_writes_the_transcript_as_markdown(make_app: AppMaker) -> None:
+async def test_export_writes_the_transcript_as_markdown(make_app: AppMaker, built: Built) -> None:
+    from tutor.engine.export import transcript_markdown
+
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         notes = Notes(app)
@@ -26,18 +28,25 @@ async def test_export_writes_the_transcript_as_markdown(make_app: AppMaker) -> N
         await type_and_send(pilot, "B")
         await pilot.press("ctrl+s")
         await settle(pilot)
+        engine = built.engine
         files = list((app.settings.home / "exports").glob("*.md"))
-        assert len(files) == 1
+        assert len(files) == 1 and files[0].name.startswith(engine.plan.id)
         text = files[0].read_text()
-        assert text.startswith("# Lesson 23")
-        assert "### You · asking" in text and "### Tutor · revealed" in text
-        assert "NVIDIA MIG User Guide > Supported MIG profiles" in text
+        assert text.startswith(f"# {engine.plan.title} — session {engine.session_id}")
+        assert "### You\n" in text and "### Tutor · revealed" in text
+        assert "NVIDIA MIG User Guide > Concepts" in text
+        assert "| step-1 | guess | B | right |" in text
         assert any(str(files[0]) in m for _, m in notes.calls)
+        # One exporter: the same text as `tutor sessions export`, titled by the plan.
+        assert engine.record is not None
+        saved = transcript_markdown(engine.record, engine.session_id, title=engine.plan.title)
+        assert text == saved
 
 
-async def test_switch_model_rebuilds_the_engine_with_the_new_name(make_app: AppMaker) -> None:
-    built: list[FakeEngine] = []
-    app = make_app(built=built)
+async def test_switch_model_rebuilds_the_engine_with_the_new_name(
+    make_app: AppMaker, built: Built
+) -> None:
+    app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await type_and_send(pilot, "B")
@@ -51,11 +60,14 @@ async def test_switch_model_rebuilds_the_engine_with_the_new_name(make_app: AppM
         assert app.settings.model.name == "openai/gpt-4o-mini"
         status = app.query_one(StatusLine)
         assert status.model == "openai/gpt-4o-mini" and not status.local
-        assert len(built) == 2
-        assert built[1].session_id == built[0].session_id, "same session, new model"
-        assert built[1].calls == [], "nothing re-asked after a model switch"
-        await type_and_send(pilot, "7")
-        assert built[1].calls == ["send:7"]
+        old, new = built.engines
+        assert new.model.name == "openai/gpt-4o-mini"
+        assert new.session_id == old.session_id, "same session, new model"
+        assert new.transcript() == old.transcript(), "nothing re-asked after a model switch"
+        assert built.models[1].prompts == []
+        await type_and_send(pilot, "What does an instance keep for itself?")
+        assert len(new.transcript()) == len(old.transcript()) + 2
+        assert new.transcript()[-2].text == "What does an instance keep for itself?"
 
 
 async def test_a_failed_load_is_reported_and_sending_says_so(make_app: AppMaker) -> None:
@@ -85,13 +97,13 @@ async def test_factory_progress_shows_in_the_status_line(make_app: AppMaker) -> 
         assert app.status.activity == "ready"
 
 
-async def test_copy_theme_and_panels_keys(make_app: AppMaker) -> None:
+async def test_copy_theme_and_panels_keys(make_app: AppMaker, built: Built) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await type_and_send(pilot, "B")
         await pilot.press("ctrl+r")
-        assert app.clipboard == app.last_reply and "A100-80GB" in app.clipboard
+        assert app.clipboard == app.last_reply == built.engine.transcript()[-1].text
         dark = app.current_theme.dark
         await pilot.press("ctrl+t")
         assert app.current_theme.dark is not dark
@@ -106,11 +118,12 @@ async def test_copy_theme_and_panels_keys(make_app: AppMaker) -> None:
 
 
 async def test_tokens_per_second_come_from_the_deltas(make_app: AppMaker) -> None:
-    app = make_app()
+    # A hosted model's invitation keeps all ten of its sentences (see scripted.ASK_NOTE).
+    app = make_app(model="openai/scripted")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await type_and_send(pilot, "B")
-        # The test clock ticks 0.05 s per delta: 20 deltas a second.
+        # The opening streams a dozen deltas and the test clock ticks 0.05 s per delta:
+        # about 20 deltas a second.
         assert app.status.rate is not None and abs(app.status.rate - 20.0) < 3.0
         assert "tok/s" in str(app.status.render())
 
@@ -137,7 +150,7 @@ async def test_a_source_without_a_web_address_renders(make_app: AppMaker) -> Non
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        odd = Citation(id="x", title="Lesson 23", section="Recall", url="Inference Engineering, 23")
+        odd = Citation(id="x", title="A course", section="Recall", url="Inference Engineering, 23")
         await app.sources.show([odd])
         app.sources.display = True
         await pilot.pause()  # a style string with spaces raised MissingStyle while painting

@@ -1,4 +1,5 @@
-"""Snapshots of settled screens (fixed size, fixed clock, no blinking cursor)."""
+"""Snapshots of settled screens (fixed size, fixed clock, no blinking cursor), drawn by the
+real engine with a scripted model."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tutor.tui.widgets.chat import ChatInput
 
 from .conftest import SIZE
 from .helpers import card_for, choose, commit, reveal, settle, type_and_send
+from .scripted import COUNTING
 
 AppMaker = Callable[..., TutorApp]
 SnapCompare = Callable[..., bool]
@@ -49,9 +51,11 @@ def test_calculator_card_light(snap_compare: SnapCompare, make_app: AppMaker) ->
     async def run_before(pilot: Pilot[Any]) -> None:
         await _steady(pilot)
         await type_and_send(pilot, "B")
+        await type_and_send(pilot, "You pick a profile from a fixed list.")
         await type_and_send(pilot, "7")
         await pilot.press("f2")  # sources away: the calculator gets the whole side
         await pilot.press("ctrl+t")
         await _steady(pilot)
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+    app = make_app(lesson=COUNTING)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -8,6 +8,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel
 
 from tutor.engine.events import Event, Phase
+from tutor.engine.plan import LessonPlan
 
 StepKind = Literal["step", "recall", "teach_back"]
 StepStatus = Literal["pending", "current", "right", "wrong", "done"]
@@ -43,6 +44,11 @@ class CommitResult(BaseModel):
 class TutorEngine(Protocol):
     @property
     def session_id(self) -> str: ...
+
+    @property
+    def plan(self) -> LessonPlan:
+        """The lesson being taught: its title, intro and closing are the faces' words too."""
+        ...
 
     @property
     def phase(self) -> Phase: ...

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on
@@ -38,9 +40,11 @@ if TYPE_CHECKING:
     from tutor.engine.events import (
         Citation,
         Event,
+        Graded,
         Phase,
         PhaseChanged,
         PredictionRequested,
+        ReadingShown,
         Retrieved,
         TextDelta,
         ToolCalled,
@@ -53,13 +57,17 @@ if TYPE_CHECKING:
     from tutor.engine.protocol import TutorEngine
 
 WELCOME = (
-    "Welcome to Lesson 23: slicing one GPU with MIG. Each step asks you to predict first, "
-    "then reveals. Type here at any time; F1 shows the keys."
+    "Welcome. Each step asks you to predict first, then reveals. "
+    "Type here at any time; F1 shows the keys."
 )
 FLUSH_INTERVAL = 1 / 20
 MIN_RATE_DELTAS = 8
 """A rate over fewer deltas than this is mostly the model's time to first token."""
 DARK, LIGHT = "textual-dark", "textual-light"
+GRADED = {"right": "recalled", "partly": "partly recalled", "contradicts": "contradicts the lesson",
+          "cant_tell": "check it yourself"}  # fmt: skip
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -70,6 +78,8 @@ class _Turn:
     tutor_msg: MessageView | None = None
     records: list[ToolRecord] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
+    readings: list[str] = field(default_factory=list)
+    graded: Graded | None = None
     deltas: int = 0
     first_delta: float = 0.0
     last_delta: float = 0.0
@@ -79,7 +89,6 @@ class _Turn:
 class TutorApp(App[None]):
     CSS_PATH = "tutor.tcss"
     TITLE = "tutor"
-    SUB_TITLE = "Lesson 23 · Multi-Instance GPU"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
         Binding("f2", "toggle_sources", "Sources"),
@@ -115,6 +124,8 @@ class TutorApp(App[None]):
         self.records: list[ToolRecord] = []
         self.last_reply = ""
         self.load_error: str | None = None
+        self.log_file: Path | None = None
+        """Where engine bugs are logged with their tracebacks (set by `run_app`)."""
         self._queued: list[tuple[str, MessageView]] = []
         self._turn_lock = asyncio.Lock()
         self._busy = 0
@@ -222,6 +233,10 @@ class TutorApp(App[None]):
             self._ui_loop.call_soon_threadsafe(self._show_progress, message, fraction)
 
     def _show_progress(self, message: str, fraction: float | None) -> None:
+        if self.engine is not None and not self._loading:
+            # The session is usable; what loads behind it must not hide that it is ready.
+            self.status.background = message
+            return
         self.status.activity = message
         self.status.fraction = fraction
 
@@ -248,6 +263,7 @@ class TutorApp(App[None]):
                 )
                 return
             self.engine = engine
+            self._show_lesson(await self.host.call(lambda: engine.plan.title))
             self._show_progress("ready", None)
             if self.bench is not None:
                 self.bench.mark("ready", peak_rss_kb=peak_rss_kb())
@@ -274,6 +290,11 @@ class TutorApp(App[None]):
                 await self.host.call(settle)
             self.bench.mark("loaded", peak_rss_kb=peak_rss_kb())
             self.exit()
+
+    def _show_lesson(self, title: str) -> None:
+        # The plan names the lesson; the app only shows what it is given.
+        self.sub_title = title
+        self.progress_panel.border_title = title
 
     async def _close_engine(self, engine: TutorEngine) -> None:
         closer: Any = getattr(engine, "aclose", None) or getattr(engine, "close", None)
@@ -334,10 +355,9 @@ class TutorApp(App[None]):
                     async for event in self.host.stream(make):
                         await self._handle(event, turn)
                 except Exception as exc:
-                    from tutor.engine.events import TurnFailed
-
-                    failure = TurnFailed(message=f"{exc}", learner_text=learner_text)
-                    await self._handle(failure, turn)
+                    # The engine turns provider trouble into TurnFailed itself; anything
+                    # raised is a bug, so it is logged whole and named as one.
+                    await self._crashed(exc, turn)
                 await self._end_turn(turn)
         finally:
             self._busy -= 1
@@ -387,6 +407,10 @@ class TutorApp(App[None]):
             committed = await self.host.call(lambda: engine.committed_guess) if engine else None
             if committed:
                 card.lock_guess(committed)
+        elif kind == "reading":
+            await self._show_reading(cast("ReadingShown", event), turn)
+        elif kind == "graded":
+            turn.graded = cast("Graded", event)
         elif kind == "retrieved":
             turn.citations = list(cast("Retrieved", event).citations)
         elif kind == "tool_call":
@@ -410,7 +434,10 @@ class TutorApp(App[None]):
             await self._failed(cast("TurnFailed", event), turn)
 
     async def _done(self, event: TurnDone, turn: _Turn) -> None:
-        self.phase = event.phase
+        # `event.phase` labels the reply (a reveal); where the lesson now stands (its
+        # recall, say) came with the last PhaseChanged, and the learner writes in that.
+        if self.phase is None:
+            self.phase = event.phase
         if not turn.records and event.tool_calls:
             turn.records = list(event.tool_calls)
             self.records.extend(turn.records)
@@ -436,7 +463,13 @@ class TutorApp(App[None]):
                 notes.append("underlined numbers come from the calculator")
             if event.replaced:
                 notes.append("checked wording")
+            if turn.graded is not None:
+                notes.insert(0, GRADED.get(turn.graded.verdict, turn.graded.verdict))
             msg.set_note(" · ".join(notes))
+        if turn.learner_msg is not None and turn.readings:
+            # A reading the reply already states need not be shown twice.
+            shown = [r for r in turn.readings if r not in event.text]
+            turn.learner_msg.set_note(" · ".join(shown))
         if event.text:
             self.last_reply = event.text
         if citations:
@@ -451,17 +484,41 @@ class TutorApp(App[None]):
         turn.tutor_msg = None
         turn.records = []
         turn.citations = []
+        turn.graded = None
         turn.deltas = 0
 
-    async def _failed(self, event: TurnFailed, turn: _Turn) -> None:
-        turn.failed = True
-        self.notify(
-            event.message or "the model did not answer",
-            title="No reply",
-            severity="error",
-            timeout=8,
+    async def _show_reading(self, event: ReadingShown, turn: _Turn) -> None:
+        """The engine's "I read this as …" line: under the learner's message, or alone."""
+        text = event.text.strip()
+        if not text:
+            return
+        turn.readings.append(text)
+        if turn.learner_msg is not None:
+            turn.learner_msg.set_note(" · ".join(turn.readings))
+        else:
+            await self.chat.add(Static(text, classes="system-note reading", markup=False))
+
+    async def _crashed(self, exc: Exception, turn: _Turn) -> None:
+        log.error("the engine raised during a turn", exc_info=exc)
+        where = f"; details in {self.log_file}" if self.log_file else ""
+        await self._failed(
+            None, turn, message=f"the tutor hit a bug ({type(exc).__name__}: {exc}){where}"
         )
-        text = event.learner_text or turn.learner_text
+
+    async def _failed(
+        self, event: TurnFailed | None, turn: _Turn, *, message: str | None = None
+    ) -> None:
+        turn.failed = True
+        if event is None:
+            self.notify(message or "", title="Tutor error", severity="error", timeout=15)
+        else:
+            self.notify(
+                event.message or "the model did not answer",
+                title="No reply",
+                severity="error",
+                timeout=8,
+            )
+        text = (event.learner_text if event else "") or turn.learner_text
         if text:
             box = self.chat_input
             existing = box.text.strip()
@@ -471,8 +528,14 @@ class TutorApp(App[None]):
         if turn.learner_msg is not None:
             turn.learner_msg.add_class("failed")
             turn.learner_msg.set_note("not answered — your text is back in the input")
-        if turn.tutor_msg is not None:
-            turn.tutor_msg.set_note("interrupted")
+        partial = turn.tutor_msg
+        if partial is not None:
+            # The engine keeps nothing of a failed turn, so neither does the chat: a retry
+            # then shows the reply once.
+            turn.tutor_msg = None
+            if self._streaming is partial:
+                self._streaming = None
+            await partial.remove()
         if turn.card is not None:
             turn.card.unlock_reveal()
 
@@ -559,7 +622,7 @@ class TutorApp(App[None]):
         # A bug in one turn must not take the learner's whole session down with it.
         if event.state is WorkerState.ERROR:
             error = event.worker.error
-            self.log.error(f"worker {event.worker.name} failed: {error!r}")
+            log.error("worker %s failed", event.worker.name, exc_info=error)
             self.notify(
                 f"{type(error).__name__}: {error}",
                 title="Something went wrong",
@@ -648,19 +711,16 @@ class TutorApp(App[None]):
         self.run_worker(self.export_transcript(), group="export", exit_on_error=False)
 
     async def export_transcript(self) -> None:
-        from tutor.tui.export import export_transcript
-
         engine = self.engine
         if engine is None:
             self.notify("Nothing to export yet.", severity="warning")
             return
-        entries = await self.host.call(engine.transcript)
-        session_id = engine.session_id
+        plan = await self.host.call(lambda: engine.plan)
         try:
             path = await asyncio.to_thread(
-                export_transcript, self.settings.home, session_id, entries
+                export_session, self.settings, engine.session_id, plan.title, plan.id
             )
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
             self.notify(str(exc), title="Export failed", severity="error")
             return
         self.notify(str(path), title="Transcript exported", timeout=10)
@@ -714,7 +774,43 @@ class TutorApp(App[None]):
         yield from super().get_system_commands(screen)
 
 
+def export_session(settings: Settings, session_id: str, title: str, stem: str) -> Path:
+    """The saved session as markdown under `home/exports/`: what `tutor sessions export`
+    writes, from the same sessions database."""
+    from tutor.engine.export import transcript_markdown, write_export
+    from tutor.engine.record import Record, RecordError
+
+    try:
+        record = Record(settings.sessions_db)
+    except RecordError as exc:
+        raise RuntimeError(str(exc)) from exc
+    try:
+        text = transcript_markdown(record, session_id, title=title)
+    finally:
+        record.close()
+    return write_export(settings.home / "exports", stem, session_id, text)
+
+
+def log_to_file(settings: Settings) -> Path | None:
+    """Send the app's warnings and errors (with tracebacks) to `home/tui.log`.
+
+    Textual owns the terminal while it runs, so a traceback printed there would be lost.
+    """
+    path = settings.home / "tui.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger("tutor").addHandler(handler)
+    return path
+
+
 def run_app(settings: Settings, *, resume: bool = True, headless: bool = False) -> None:
-    """Run the app with the real engine factory (or the scripted one, see factory.py)."""
+    """Run the app with the real engine factory."""
     bench = BenchReporter.from_env()
-    TutorApp(settings, resume=resume, bench=bench).run(headless=headless or bench is not None)
+    app = TutorApp(settings, resume=resume, bench=bench)
+    app.log_file = log_to_file(settings)
+    app.run(headless=headless or bench is not None)

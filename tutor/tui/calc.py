@@ -1,7 +1,8 @@
 """The calculator side of the app: partitions as slot segments, and calculator numbers.
 
-`tutor.mig` is imported only when the learner checks a partition, so start-up
-never pays for the catalogue.
+The slot picture comes from `tutor.mig.diagram.segments`, the same code that draws the
+CLI's diagram, so the card and `tutor mig diagram` cannot disagree. `tutor.mig` is
+imported only when a calculation is shown, so start-up never pays for the catalogue.
 """
 
 from __future__ import annotations
@@ -11,30 +12,33 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 if TYPE_CHECKING:
     from tutor.engine.events import ToolRecord
-
-
-@dataclass(frozen=True)
-class Segment:
-    profile: str
-    start: int
-    size: int
+    from tutor.mig.diagram import Segment
+    from tutor.mig.placement import Placement
 
 
 @dataclass
 class PartitionView:
-    """What the calculator card draws: a GPU's slot grid and the instances on it."""
+    """What the calculator card draws: a GPU's slots, instances and free runs alike."""
 
     gpu: str
     profiles: list[str]
     segments: list[Segment] = field(default_factory=list)
-    total: int | None = None
     valid: bool | None = None
     message: str = ""
     basis: str = ""
+
+    @property
+    def total(self) -> int | None:
+        """Slots on the grid; None when there is nothing to draw."""
+        return sum(s.size for s in self.segments) or None
+
+    @property
+    def instances(self) -> list[Segment]:
+        return [s for s in self.segments if s.profile is not None]
 
 
 def _plain(value: Any) -> Any:
@@ -43,61 +47,47 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def segments_from(result: Any) -> list[Segment]:
-    """Find (profile, start, size) triples wherever a tool result keeps them."""
-    result = _plain(result)
-    if not isinstance(result, Mapping):
+def draw(gpu: str, placements: Iterable[Placement]) -> list[Segment]:
+    """The diagram's segments, or none when the GPU's slot grid is not verified."""
+    from tutor.mig.catalogue import MigError
+    from tutor.mig.diagram import segments
+
+    try:
+        return segments(gpu, placements)
+    except MigError:
         return []
-    for key in ("placements", "segments", "layout", "instances"):
-        items = result.get(key)
-        if not isinstance(items, list):
-            continue
-        found: list[Segment] = []
-        for item in items:
-            item = _plain(item)
-            if isinstance(item, Mapping) and {"profile", "start", "size"} <= item.keys():
-                found.append(Segment(str(item["profile"]), int(item["start"]), int(item["size"])))
-            elif isinstance(item, (list, tuple)) and len(item) == 3:
-                found.append(Segment(str(item[0]), int(item[1]), int(item[2])))
-        if found:
-            return sorted(found, key=lambda s: s.start)
-    return []
 
 
-def total_slots(result: Any, gpu: str | None) -> int | None:
-    result = _plain(result)
-    if isinstance(result, Mapping):
-        for key in ("total_slots", "slots", "memory_slices", "grid"):
-            value = result.get(key)
-            if isinstance(value, int) and value > 0:
-                return value
-    if gpu:
-        try:
-            from tutor.mig.catalogue import find_gpu
+def _placement_result(result: Any) -> tuple[str, list[Placement], bool | None, str, str] | None:
+    """(gpu, placements, valid, reason, basis) of a check or capacity result, else None."""
+    from tutor.mig.placement import CapacityResult, CheckResult
 
-            return find_gpu(gpu).memory_slices
-        except (ImportError, ValueError):
-            return None
-    return None
+    plain = _plain(result)
+    try:
+        checked = CheckResult.model_validate(plain)
+    except ValidationError:
+        pass
+    else:
+        return checked.gpu, checked.placements, checked.valid, checked.reason or "", checked.basis
+    try:
+        counted = CapacityResult.model_validate(plain)
+    except ValidationError:
+        return None
+    reason = counted.limit or counted.reason or ""
+    return counted.gpu, counted.placements, None, reason, counted.basis
 
 
-def gpu_and_profiles(arguments: Mapping[str, Any], result: Any = None) -> tuple[str, list[str]]:
-    gpu = ""
+def gpu_and_profiles(arguments: Mapping[str, Any]) -> tuple[str, list[str]]:
+    """The GPU and the profiles a calculator call was asked about (its tool arguments)."""
+    gpu = arguments.get("gpu")
     profiles: list[str] = []
-    for key, value in arguments.items():
-        low = key.lower()
-        if "gpu" in low and isinstance(value, str):
-            gpu = value
-        elif "profile" in low:
-            if isinstance(value, str):
-                profiles.extend(parse_profiles(value))
-            elif isinstance(value, list):
-                profiles.extend(str(v) for v in value)
-    if not gpu:
-        plain = _plain(result)
-        if isinstance(plain, Mapping) and isinstance(plain.get("gpu"), str):
-            gpu = plain["gpu"]
-    return gpu, profiles
+    for key in ("profile", "profiles"):
+        value = arguments.get(key)
+        if isinstance(value, str):
+            profiles.extend(parse_profiles(value))
+        elif isinstance(value, list):
+            profiles.extend(str(v) for v in value)
+    return (gpu if isinstance(gpu, str) else ""), profiles
 
 
 _REPEAT = re.compile(r"^(?:(\d+)\s*[x×*])?\s*([^\s×*]+?)(?:\s*[x×*]\s*(\d+))?$", re.IGNORECASE)
@@ -119,22 +109,16 @@ def parse_profiles(text: str) -> list[str]:
 
 
 def view_of(record: ToolRecord) -> PartitionView:
-    gpu, profiles = gpu_and_profiles(record.arguments, record.result)
-    segments = segments_from(record.result)
-    plain = _plain(record.result)
-    valid: bool | None = None
-    message = ""
-    basis = ""
-    if isinstance(plain, Mapping):
-        raw_valid = plain.get("valid", plain.get("fits", plain.get("ok")))
-        valid = raw_valid if isinstance(raw_valid, bool) else None
-        message = str(plain.get("reason") or "")
-        basis = str(plain.get("basis") or "")
+    """A tool record as a picture; results without placements get no slot grid."""
+    gpu, profiles = gpu_and_profiles(record.arguments)
+    found = _placement_result(record.result)
+    if found is None:
+        return PartitionView(gpu=gpu, profiles=profiles)
+    gpu, placements, valid, message, basis = found
     return PartitionView(
         gpu=gpu,
-        profiles=profiles or [s.profile for s in segments],
-        segments=segments,
-        total=total_slots(record.result, gpu),
+        profiles=profiles or [p.profile for p in placements],
+        segments=draw(gpu, placements) if placements else [],
         valid=valid,
         message=message,
         basis=basis,
@@ -143,11 +127,9 @@ def view_of(record: ToolRecord) -> PartitionView:
 
 def check_partition(gpu: str, profiles_text: str) -> PartitionView:
     """Run the deterministic calculator directly: no model is involved."""
+    from tutor.mig.placement import check
+
     profiles = parse_profiles(profiles_text)
-    try:
-        from tutor.mig.placement import check
-    except ImportError:
-        return PartitionView(gpu, profiles, message="the MIG calculator is not available")
     try:
         result = check(gpu, profiles)
     except ValueError as exc:  # MigError is a ValueError with a one-line message
@@ -155,8 +137,7 @@ def check_partition(gpu: str, profiles_text: str) -> PartitionView:
     return PartitionView(
         gpu=result.gpu,
         profiles=profiles,
-        segments=[Segment(p.profile, p.start, p.size) for p in result.placements],
-        total=total_slots(None, result.gpu),
+        segments=draw(result.gpu, result.placements) if result.valid else [],
         valid=result.valid,
         message=result.reason or "",
         basis=result.basis,

@@ -12,15 +12,12 @@ from tutor.tui.bench import BENCH_ENV
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tutor.tui", description=__doc__)
     parser.add_argument("--fresh", action="store_true", help="start a new session")
-    parser.add_argument("--fake", action="store_true", help="use the scripted engine")
     parser.add_argument(
         "--bench",
         action="store_true",
         help="headless: print timing markers to stderr and exit when ready",
     )
     args = parser.parse_args(argv)
-    if args.fake:
-        os.environ.setdefault("TUTOR_FAKE_ENGINE", "1")
     if args.bench:
         os.environ[BENCH_ENV] = "1"
     from tutor.tui.app import run_app

@@ -14,10 +14,11 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
-from tutor.tui.calc import PartitionView, Segment, check_partition, view_of
+from tutor.tui.calc import PartitionView, check_partition, view_of
 
 if TYPE_CHECKING:
     from tutor.engine.events import ToolRecord
+    from tutor.mig.diagram import Segment
 
 # Mid-tone fills with a fixed text colour read well on both dark and light themes.
 PALETTE: tuple[tuple[str, str], ...] = (
@@ -41,21 +42,22 @@ def _colour_for(profiles: list[str]) -> dict[str, tuple[str, str]]:
     return colours
 
 
-def render_slots(segments: list[Segment], total: int, width: int) -> Text:
-    """Blocks proportional to slots, labelled inside, with slot numbers beneath."""
+def render_slots(segments: list[Segment], width: int) -> Text:
+    """Blocks proportional to slots, labelled inside, with slot numbers beneath.
+
+    `segments` cover the whole grid, free runs included (`tutor.mig.diagram.segments`).
+    """
+    total = sum(s.size for s in segments)
     cell = max(3, min(12, width // max(total, 1)))
-    colours = _colour_for([s.profile for s in segments])
-    by_start = {s.start: s for s in segments}
+    colours = _colour_for([s.profile for s in segments if s.profile is not None])
     top = Text()
     middle = Text()
     numbers = Text()
-    slot = 0
-    while slot < total:
-        segment = by_start.get(slot)
-        if segment is None or segment.start + segment.size > total:
-            top.append("░" * cell, style=FREE_STYLE)
-            middle.append(" free"[:cell].ljust(cell) if cell >= 5 else " " * cell, style="dim")
-            slot += 1
+    for segment in segments:
+        if segment.profile is None:
+            for _ in range(segment.size):
+                top.append("░" * cell, style=FREE_STYLE)
+                middle.append(" free"[:cell].ljust(cell) if cell >= 5 else " " * cell, style="dim")
             continue
         span = cell * segment.size
         fill, ink = colours[segment.profile]
@@ -64,7 +66,6 @@ def render_slots(segments: list[Segment], total: int, width: int) -> Text:
             label = label.split(".", 1)[0][: max(span - 2, 1)]
         top.append(f" {label}".ljust(span - 1) + "▕", style=f"bold {ink} on {fill}")
         middle.append(" " * (span - 1) + "▕", style=f"{ink} on {fill}")
-        slot += segment.size
     for n in range(total):
         numbers.append(str(n).center(cell), style="dim")
     return Text("\n").join([top, middle, numbers])
@@ -78,18 +79,21 @@ class SlotDiagram(Widget):
     def __init__(self, *, classes: str = "") -> None:
         super().__init__(classes=classes)
         self.segments: list[Segment] = []
-        self.total: int | None = None
         self.fallback: str | None = None
 
-    def show(self, segments: list[Segment], total: int | None, fallback: str | None) -> None:
-        self.segments, self.total, self.fallback = segments, total, fallback
-        lines = 3 if total else max(1, len((fallback or "").splitlines()))
+    @property
+    def total(self) -> int:
+        return sum(s.size for s in self.segments)
+
+    def show(self, segments: list[Segment], fallback: str | None) -> None:
+        self.segments, self.fallback = segments, fallback
+        lines = 3 if segments else max(1, len((fallback or "").splitlines()))
         self.styles.height = lines
         self.refresh(layout=True)
 
     def render(self) -> RenderableType:
-        if self.total:
-            return render_slots(self.segments, self.total, self.size.width)
+        if self.segments:
+            return render_slots(self.segments, self.size.width)
         return Text(self.fallback or "", style="dim")
 
 
@@ -152,7 +156,7 @@ class CalculatorCard(Vertical):
         self.view = view
         self.query_one(".calc-empty").display = False
         diagram = self.query_one(SlotDiagram)
-        diagram.show(view.segments, view.total, fallback)
+        diagram.show(view.segments, fallback)
         lines = [line for line in (view.message, view.basis) if line]
         if view.valid is not None:
             verdict = "fits" if view.valid else "does not fit"
@@ -167,8 +171,8 @@ class CalculatorCard(Vertical):
         self.query_one(".calc-inputs", Static).update(
             f"Inputs\ngpu: {gpu.strip()}\nprofiles: {', '.join(view.profiles)}"
         )
-        used = sum(s.size for s in view.segments)
-        result = f"instances placed: {len(view.segments)}"
+        used = sum(s.size for s in view.instances)
+        result = f"instances placed: {len(view.instances)}"
         if view.total:
             result += f"\nslots used: {used} of {view.total}"
         self.query_one(".calc-result", Static).update("Result\n" + result)

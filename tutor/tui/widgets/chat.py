@@ -10,7 +10,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Static, TextArea
 
-from tutor.tui.labels import phase_label
+from tutor.engine.labels import phase_label
 
 if TYPE_CHECKING:
     from textual.widgets import Markdown

@@ -1,4 +1,4 @@
-"""Lesson progress: steps 1-4, recall and the final check, with the learner's outcome."""
+"""Lesson progress: every step of the plan, with the learner's outcome."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def step_text(step: StepProgress) -> Text:
 class LessonProgress(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.border_title = "Lesson 23 · MIG"
+        self.border_title = "Lesson"
         self.steps: list[StepProgress] = []
 
     def compose(self) -> ComposeResult:

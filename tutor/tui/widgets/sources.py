@@ -22,7 +22,7 @@ def citation_text(number: int, citation: Citation) -> Text:
     text.append(citation.label, style="bold")
     if citation.url:
         text.append("\n")
-        # Not every source is a web page ("Inference Engineering course, Lesson 23"):
+        # Not every source is a web page (a book chapter, a course handout):
         # only real URLs become links, and as a Style object, never a style string.
         is_url = "://" in citation.url and " " not in citation.url.strip()
         link = Style(underline=True, link=citation.url.strip()) if is_url else Style(italic=True)

@@ -13,6 +13,8 @@ class StatusLine(Widget):
     rate: reactive[float | None] = reactive(None)
     activity: reactive[str] = reactive("")
     fraction: reactive[float | None] = reactive(None)
+    background: reactive[str] = reactive("")
+    """What the engine is still loading behind a ready session (the corpus search, say)."""
 
     DEFAULT_CSS = "StatusLine { height: 1; }"
 
@@ -23,6 +25,8 @@ class StatusLine(Widget):
         text.append("  local" if self.local else "  remote", style="dim")
         if self.rate is not None:
             text.append(f"  {self.rate:5.1f} tok/s", style="dim")
+        if self.background:
+            text.append(f"  {self.background}", style="dim")
         if self.activity:
             text.append("  │  ", style="dim")
             text.append(self.activity)
