@@ -434,3 +434,23 @@ async def test_rewording_a_reply_changes_no_score(
             segment.text = _reword(segment.text)
     after = [(s.name, s.passed) for s in score_all(c, t, ScoreContext(plan))]
     assert after == before
+
+
+async def test_case_checks_read_the_reading_and_grade_events(
+    make_engine: MakeEngine, plan: LessonPlan
+) -> None:
+    c = case(
+        start="step-1",
+        turns=[{"say": "B", "expect": {"reading": {"kind": "calculator", "guess": "C"}}}],
+    )
+    t = await play(make_engine, plan, c)
+    detail = case_checks(c, t, ScoreContext(plan)).detail
+    assert "read as guess, expected calculator" in detail
+    assert "read the guess B, expected C" in detail
+    graded = case(
+        start="step-1/recall", turns=[{"say": "Its own SMs.", "expect": {"graded": "pass"}}]
+    )
+    t2 = await play(make_engine, plan, graded)
+    grade = t2.turns[1].grades[-1].verdict
+    assert grade != "right"
+    assert "expected the answer graded pass" in case_checks(graded, t2, ScoreContext(plan)).detail
