@@ -215,3 +215,47 @@ def test_nothing_stored_holds_an_echoed_key(
     for path in stored:
         assert key not in path.read_text(encoding="utf-8"), path
     assert key not in result.output
+
+
+def test_cache_keys_cover_every_file_under_tutor_and_the_model_file(tmp_path: Path) -> None:
+    from tutor.evals.runner import code_digest, model_key, tree_digest
+
+    # All of tutor/ (gateway, reader, grader, calculator data), not two folders.
+    assert code_digest() == tree_digest(PROJECT_ROOT / "tutor")
+    tree = tmp_path / "tree"
+    (tree / "gateway").mkdir(parents=True)
+    (tree / "gateway" / "gateway.py").write_text("a = 1\n")
+    before = tree_digest(tree)
+    (tree / "__pycache__").mkdir()
+    (tree / "__pycache__" / "x.pyc").write_bytes(b"\0")
+    assert tree_digest(tree) == before
+    (tree / "gateway" / "gateway.py").write_text("a = 2\n")
+    assert tree_digest(tree) != before
+    # An embedded model is known by its file's bytes, a hosted one by name and endpoint.
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"weights v1")
+    first = model_key("local/mine", gguf_path=gguf)
+    gguf.write_bytes(b"weights v2")
+    assert model_key("local/mine", gguf_path=gguf) != first
+    assert model_key("openai/x", "http://127.0.0.1:8080/v1") != model_key("openai/x")
+
+
+async def test_a_changed_model_file_or_corpus_misses_the_cache(
+    tmp_path: Path, plan: LessonPlan, prompts: PromptSet
+) -> None:
+    cache = ResponseCache(tmp_path / "cache")
+    await run_cases([CASE], options(plan, prompts, model_key="m@1"), model_factory=Factory(),
+                    cache=cache)  # fmt: skip
+    for changed in (
+        {"model_key": "m@2"},
+        {"model_key": "m@1", "corpus": True, "corpus_key": "c1"},
+        {"model_key": "m@1", "corpus": True, "corpus_key": "c2"},
+    ):
+        factory = Factory()
+        await run_cases([CASE], options(plan, prompts, **changed), model_factory=factory,
+                        cache=cache)  # fmt: skip
+        assert factory.calls == 1, changed
+    same = Factory()
+    await run_cases([CASE], options(plan, prompts, model_key="m@1"), model_factory=same,
+                    cache=cache)  # fmt: skip
+    assert same.calls == 0
