@@ -109,6 +109,9 @@ def signs(text: str, phrase: str, default: Subject | None = None) -> list[int]:
         ("MIG protects tenants from noisy neighbours", "noisy*", [-1]),
         ("it's not shared, it's isolated", "isolat*", [1]),
         ("own SMs not shared with others", "own sm", [1]),
+        ("it is not sharing SMs with anyone", "sm", [1]),
+        ("it doesn't share memory", "memory", [1]),
+        ("it shares memory", "memory", [1]),
     ],
 )
 def test_negation_scope(text: str, phrase: str, expected: list[int]) -> None:
@@ -132,6 +135,26 @@ def test_negation_scope(text: str, phrase: str, expected: list[int]) -> None:
 def test_comparison_and_contrast(text: str, expected: list[tuple[str, int]]) -> None:
     (clause,) = read(text).clauses
     assert clause.assertions == expected
+
+
+def test_a_topic_then_yes_or_no_per_name() -> None:
+    r = read("Isolation: MIG yes, time-slicing no.")
+    assert r.clauses[0].assertions == [("answer", 1), ("mig", 1), ("time-slicing", -1)]
+
+
+@pytest.mark.parametrize(
+    ("text", "reported"),
+    [
+        ("People think instances share SMs", True),
+        ("It's a myth that MIG takes turns", True),
+        ("I used to think MIG takes turns", True),
+        ("Some say time-slicing isolates", True),
+        ("MIG takes turns", False),
+        ("some instances are bigger", False),
+    ],
+)
+def test_reported_beliefs_are_not_claims(text: str, reported: bool) -> None:
+    assert [c.reported for c in read(text).clauses] == [reported]
 
 
 def test_comparison_sign_reaches_the_other_side() -> None:

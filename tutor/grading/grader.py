@@ -230,6 +230,8 @@ def _scan(reading: Reading, rubric: Rubric) -> _Scan:
     scan = _Scan()
     toks = reading.tokens.toks
     for clause in reading.clauses:
+        if clause.reported:
+            continue
         evidence = reading.evidence(clause).rstrip(",;:").strip()
         for point in rubric.points:
             hits = scan.points.setdefault(point.id, _Hits())

@@ -103,6 +103,12 @@ _NEGATOR_PAIRS = {
     ("no", "longer"), ("instead", "of"), ("rather", "than"), ("free", "of"),
     ("cost", "of"), ("expense", "of"), ("price", "of"), ("more", "than"),
 }  # fmt: skip
+_SHARING = frozenset({"share", "shares", "shared", "sharing"})
+# "people think instances share SMs, but ...": a belief reported, not the learner's claim.
+_REPORTERS = frozenset({"people", "some", "many", "others", "folks", "everyone", "beginners"})
+_BELIEVE = frozenset({"think", "thinks", "believe", "believes", "say", "says", "assume",
+                      "assumes", "claim", "claims"})  # fmt: skip
+_MYTH = frozenset({"myth", "misconception", "contrary", "wrongly", "mistakenly"})
 _COST_PAIRS = frozenset({("cost", "of"), ("price", "of"), ("expense", "of")})
 _COSTLY = frozenset(
     {"rigid", "rigidity", "fixed", "inflexible", "inflexibility", "losing", "less", "no",
@@ -192,6 +198,8 @@ class Clause:
     """The linking word that opened the clause ("but", "whereas", ...), if any."""
     condition: bool = False
     """An "if" / "when" clause: it names a situation, not a property of its subject."""
+    reported: bool = False
+    """A belief the learner reports ("people think ...", "a myth that ..."), not claims."""
 
     def sign_at(self, index: int) -> int:
         return self.polarity[index - self.start]
@@ -331,7 +339,10 @@ def _polarity(toks: list[str], start: int, end: int, mention_at: set[int]) -> li
             continue
         if tok in _KEEP_FROM:
             keeping = True
-        if tok == "from" and keeping:
+        if tok in _SHARING and negations % 2:
+            # "not sharing SMs with anyone": the SMs are its own.
+            negations += 1
+        elif tok == "from" and keeping:
             # "keeps a heavy job from hurting others": what follows "from" is denied.
             negations += 1
             keeping = False
@@ -436,7 +447,38 @@ def read(text: str, default: Subject | None = None) -> Reading:
         prev_subject, prev_source = subject, source
     _conditions_first(clauses, toks)
     _named_after(clauses, toks, mentions)
+    _verdict_lists(clauses, toks, mentions)
+    for clause in clauses:
+        clause.reported = _is_reported(toks[clause.start : clause.end])
     return Reading(tokens, clauses)
+
+
+def _is_reported(toks: list[str]) -> bool:
+    if any(t in _MYTH for t in toks):
+        return True
+    pairs = pairwise(toks)
+    return any(a in _REPORTERS and b in _BELIEVE for a, b in pairs) or (
+        "used" in toks and "think" in toks
+    )
+
+
+def _verdict_lists(clauses: list[Clause], toks: list[str], mentions: list[Mention]) -> None:
+    """ "Isolation: MIG yes, time-slicing no": the topic is said of each name, yes or no."""
+    spans = {m.start: m for m in mentions}
+    topic: Clause | None = None
+    for clause in clauses:
+        if clause.source != "named" and clause.end < len(toks) and toks[clause.end] == ":":
+            topic = clause
+            continue
+        m = spans.get(clause.start)
+        if topic is None or m is None or clause.end - m.end != 1:
+            topic = None
+            continue
+        answer = toks[m.end]
+        if answer in ("yes", "does", "has", "do", "y"):
+            topic.assertions.append((m.subject, 1))
+        elif answer in ("no", "not", "n", "never", "none"):
+            topic.assertions.append((m.subject, -1))
 
 
 def _named_after(clauses: list[Clause], toks: list[str], mentions: list[Mention]) -> None:
