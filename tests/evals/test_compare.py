@@ -127,6 +127,13 @@ def test_a_teachers_prompt_edit_is_a_wording_diff_or_a_plain_notice(
         assert any(n.startswith("ask.md differs; ") for n in compared["notices"])
         assert "<ins>Think first, then </ins>" in page and "<details id='case-" in page
         assert re.search(r"<details id='case-[^']+' open>", page)
+        from tutor.cli.main import app
+
+        shown = CliRunner().invoke(app, ["eval", "compare", "previous", "latest"], env=env)
+        assert shown.exit_code == 0, shown.output
+        assert "[-Take a moment and-]" in shown.output
+        assert "{+Think first, then+}" in shown.output
+        assert "Every check gave the same result" in shown.output
     else:
         assert latest == []
         assert compared["notices"] == [

@@ -290,6 +290,14 @@ def prompt_notices(
     return notices
 
 
+def _elide(words: str, keep: int = 8) -> str:
+    """An unchanged stretch in the terminal: its first and last words around an ellipsis."""
+    tokens = words.split(" ")
+    if len(tokens) <= 2 * keep + 4:
+        return words
+    return " ".join(tokens[:keep]) + " … " + " ".join(tokens[-keep:])
+
+
 def print_changes(
     changes: list[Change],
     name_a: str,
@@ -322,10 +330,19 @@ def print_changes(
         table.add_column(name_b[:32], overflow="fold", ratio=1)
         for w in wording:
             left, right = Text(), Text()
+            # git's word-diff markers, so the change reads in a log without colour too.
             for op, words in w.left:
-                left.append(words, style="bold red strike" if op == "del" else "")
+                if op == "del":
+                    left.append(f"[-{words.rstrip()}-]{words[len(words.rstrip()):]}",
+                                style="bold red")  # fmt: skip
+                else:
+                    left.append(_elide(words))
             for op, words in w.right:
-                right.append(words, style="bold green underline" if op == "ins" else "")
+                if op == "ins":
+                    right.append(f"{{+{words.rstrip()}+}}{words[len(words.rstrip()):]}",
+                                 style="bold green")  # fmt: skip
+                else:
+                    right.append(_elide(words))
             label = f"{w.case_id}\nturn {w.turn}" + (
                 "\n(checks changed)" if w.checks_changed else ""
             )
