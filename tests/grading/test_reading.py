@@ -213,7 +213,11 @@ def _read_seconds(text: str) -> float:
 def test_reading_is_linear_in_the_answer(unit: str) -> None:
     # Four times the text may take about four times as long, never sixteen: no pattern
     # makes the reader backtrack or rescan. Ratios, not seconds, so a busy machine passes.
-    small = (unit * (25_000 // len(unit) + 1))[:25_000]
+    # Start where a run takes long enough to time (tens of ms), so noise cannot dominate.
+    size = 10_000
+    small = unit * (size // len(unit) + 1)
+    while _read_seconds(small) < 0.03 and len(small) < 400_000:
+        small *= 2
     large = small * 4
-    ratio = _read_seconds(large) / max(_read_seconds(small), 1e-6)
+    ratio = _read_seconds(large) / _read_seconds(small)
     assert ratio < 8, f"x4 text took x{ratio:.1f}"
