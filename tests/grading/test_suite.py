@@ -123,3 +123,28 @@ def test_cli_exits_2_on_a_bad_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["eval", "answers", "--folder", str(folder)])
     assert result.exit_code == 2
     assert result.output.strip().startswith("error: ") and "not valid YAML" in result.output
+
+
+def test_right_answers_with_the_modes_swapped_are_never_praised(plan: LessonPlan) -> None:
+    # Every right answer that names both modes, with MIG and time-slicing swapped, states
+    # the misconceptions the lesson warns about: none may come out right or even partly.
+    import re
+
+    from tutor.grading import grade
+
+    names = re.compile(r"\b(MIG|[Tt]ime[- ]slicing|TS)\b")
+
+    def swap(text: str) -> str:
+        return names.sub(lambda m: "time-slicing" if m.group(1) == "MIG" else "MIG", text)
+
+    swapped = 0
+    for suite, rubric, _ in load_suite(SUITE, plan):
+        if suite.step not in ("step-2", "step-3", "recall"):
+            continue
+        for a in suite.answers:
+            text = swap(a.text)
+            if a.verdict != "right" or text == a.text:
+                continue
+            swapped += 1
+            assert grade(text, rubric).verdict == "contradicts", text
+    assert swapped >= 30
