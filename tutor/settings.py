@@ -76,6 +76,9 @@ class ModelSettings(BaseModel):
     max_tool_args_chars: int = Field(
         8000, ge=2, description="a tool call with longer arguments is dropped, not run"
     )
+    max_prompt_chars: int = Field(
+        200_000, ge=1000, description="a longer prompt is refused before it is sent"
+    )
 
     @property
     def is_local(self) -> bool:

@@ -166,3 +166,14 @@ async def test_terminal_escapes_from_a_model_are_stripped(fake_server: FakeServe
     text = "".join(c.text for c in await drain(gateway(fake_server, "escapes")))
     assert "\x1b" not in text and "\x07" not in text
     assert text.split() == ["Hello", "there."]
+
+
+async def test_a_megabyte_prompt_is_refused_before_it_is_sent(fake_server: FakeServer) -> None:
+    before = sum(fake_server.requests.values())
+    gw = gateway(fake_server, "ok")
+    with pytest.raises(GatewayError) as info:
+        await asyncio.wait_for(
+            gw.stream([{"role": "user", "content": "x" * 1_000_000}]).__anext__(), 10
+        )
+    assert "max_prompt_chars" in info.value.what
+    assert sum(fake_server.requests.values()) == before, "nothing reached the provider"

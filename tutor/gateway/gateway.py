@@ -216,6 +216,18 @@ class Gateway:
         kwargs.update(self.extra)
         return kwargs
 
+    def _check_size(self, messages: list[Message]) -> None:
+        """Refuse a prompt over model.max_prompt_chars before anything is sent or spent."""
+        size = sum(len(str(m.get("content") or "")) for m in messages)
+        cap = self.settings.max_prompt_chars
+        if size > cap:
+            raise GatewayError(
+                self.name,
+                f"the prompt is {size} characters, over the limit of {cap} "
+                "(model.max_prompt_chars)",
+                "send a shorter message, start a new session, or raise model.max_prompt_chars",
+            )
+
     def _retryable(self, exc: BaseException) -> bool:
         # the in-process model fails the same way twice; only remote calls get retries
         return not self._local and is_retryable(exc)
@@ -257,6 +269,7 @@ class Gateway:
         that last chunk. Failures before the first chunk are retried with backoff;
         once output was yielded a failure raises GatewayError and nothing is re-sent.
         """
+        self._check_size(messages)
         await self._prepare()
         litellm = _litellm()
         kwargs = self._kwargs(messages, max_tokens)
@@ -350,6 +363,7 @@ class Gateway:
         last word); hosted models get litellm's json_schema response_format. An
         invalid reply is retried once with the validation error shown to the model.
         """
+        self._check_size(messages)
         await self._prepare()
         litellm = _litellm()
         json_schema = schema.model_json_schema()
