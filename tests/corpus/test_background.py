@@ -10,14 +10,15 @@ from typing import Any
 
 import pytest
 
-from tutor.corpus import Retriever, build_index
+from tutor.corpus import CorpusError, Retriever, build_index
 from tutor.corpus import embedding as embedding_module
 from tutor.corpus import index as index_module
 from tutor.corpus import snapshot as snapshot_module
+from tutor.corpus.build_worker import build_in_subprocess
 from tutor.corpus.index import get_store, load_manifest, manifest_path
 from tutor.corpus.retrieval import SearchIndex
 from tutor.corpus.snapshot import plan_table_path, read_snapshot
-from tutor.settings import Settings
+from tutor.settings import ChromaSettings, Settings
 
 QUERIES = ["GPU instance memory slices L2 cache", "time-sliced pods share memory"]
 
@@ -158,3 +159,25 @@ def test_a_manifest_naming_the_old_absolute_path_is_not_rebuilt(settings: Settin
     manifest_path(settings).write_text(json.dumps(manifest))
     stats = build_index(settings)
     assert not stats.rebuilt and stats.chunks_added == 0
+
+
+def test_a_build_in_a_child_process_reports_progress_and_stats(settings: Settings) -> None:
+    messages: list[str] = []
+    stats = build_in_subprocess(settings, lambda m, _f: messages.append(m))
+    assert stats["chunks"] == stats["chunks_added"] > 0 and not stats["noop"]
+    assert any(m.startswith("embedding") for m in messages)
+    snapshot = read_snapshot(settings)
+    assert snapshot is not None and len(snapshot.ids) == stats["chunks"]
+    assert build_index(settings).noop  # what the child built is what this process sees
+
+
+def test_a_failed_child_build_is_one_line(settings_factory: Any) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = settings_factory(chroma=ChromaSettings(host="127.0.0.1", port=port, timeout_s=1.0))
+    with pytest.raises(CorpusError) as err:
+        build_in_subprocess(settings, lambda _m, _f: None)
+    assert f"127.0.0.1:{port}" in str(err.value) and "\n" not in str(err.value)

@@ -492,7 +492,8 @@ class Retriever:
         return self
 
     def _load_in_background(self) -> None:
-        from tutor.corpus.index import build_index, index_current
+        from tutor.corpus.build_worker import build_in_subprocess
+        from tutor.corpus.index import index_current
 
         try:
             had_snapshot = self._load_snapshot(current_only=False)
@@ -505,7 +506,9 @@ class Retriever:
                 self._warm_model()
             if stale:
                 self.progress("updating the corpus index in the background", None)
-                build = self._build or (lambda s, p: build_index(s, progress=p))
+                # In a child process: the build's memory (Chroma, embedding batches)
+                # must not add to the app's, which holds both models by then.
+                build = self._build or build_in_subprocess
                 build(self.settings, self.progress)
                 if not self._load_snapshot(current_only=True):
                     self._load_from_store()
