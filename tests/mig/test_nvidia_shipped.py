@@ -211,6 +211,8 @@ def test_validate_config_cli_json_and_exit_codes(tmp_path: Path) -> None:
     only = runner.invoke(app, ["validate-config", str(bad), "--gpu", "A100-80GB", "--json"])
     assert only.exit_code == 0
     assert json.loads(only.stdout)["configs"][0]["verdict"] == "not-applicable"
+    text = runner.invoke(app, ["validate-config", str(bad), "--gpu", "A100-80GB"])
+    assert "its device-filter names none of the GPUs checked" in text.stdout
 
 
 @pytest.mark.parametrize(

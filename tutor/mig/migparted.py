@@ -329,7 +329,12 @@ def report_lines(report: ValidationReport) -> list[str]:
         )
         lines.append(f"{cfg.name}: {cfg.verdict}" + (f" ({spread})" if len(groups) > 1 else ""))
         if cfg.verdict == "not-applicable":
-            lines.append("  no catalogued GPU has the profiles it asks for")
+            filtered = any(e.device_filter for e in cfg.entries)
+            lines.append(
+                "  its device-filter names none of the GPUs checked"
+                if filtered
+                else "  no catalogued GPU has the profiles it asks for"
+            )
         for entry in cfg.entries:
             layout = (
                 ", ".join(f"{n} x {p}" for p, n in entry.mig_devices.items())
