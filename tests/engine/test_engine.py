@@ -386,7 +386,7 @@ async def test_passages_that_hold_the_pending_answer_are_withheld(make_engine: M
     engine = make_engine(ScriptedModel("Replicas share one GPU.", name="local/tiny"),
                          retriever=_LeakyRetriever())  # fmt: skip
     engine.goto("step-2")
-    events = await collect(engine.send("What does time-slicing share between tenants?"))
+    events = await collect(engine.send("How does time-slicing advertise GPUs to the scheduler?"))
     turn = done(events)
     assert [c.id for c in turn.citations] == ["safe"]
     assert "noisy neighbour" not in turn.text.split("Back to the lesson")[0]
