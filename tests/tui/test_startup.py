@@ -30,8 +30,8 @@ async def test_first_question_and_reveal_on_screen_while_the_model_loads(
     monkeypatch.setattr(factory, "load_gateway", slow_model)
     engines: list[Any] = []
 
-    def build(s: Settings, *, resume: bool, progress: Any) -> Any:
-        engine = factory.build_engine(s, resume=resume, progress=progress, use_corpus=False)
+    def build(settings: Settings, *, resume: bool, progress: Any) -> Any:
+        engine = factory.build_engine(settings, resume=resume, progress=progress, use_corpus=False)
         engines.append(engine)
         return engine
 
