@@ -192,7 +192,7 @@ def test_evidence_is_the_learners_own_words() -> None:
 
 def _read_seconds(text: str) -> float:
     best = float("inf")
-    for _ in range(2):
+    for _ in range(3):
         started = time.perf_counter()
         read(text, "mig")
         best = min(best, time.perf_counter() - started)
@@ -220,4 +220,5 @@ def test_reading_is_linear_in_the_answer(unit: str) -> None:
         small *= 2
     large = small * 4
     ratio = _read_seconds(large) / _read_seconds(small)
-    assert ratio < 8, f"x4 text took x{ratio:.1f}"
+    # Linear is 4, quadratic 16; the margin is for a machine busy with other work.
+    assert ratio < 12, f"x4 text took x{ratio:.1f}"

@@ -26,7 +26,7 @@ from itertools import pairwise
 from typing import Literal
 
 from tutor.engine.plan import Subject
-from tutor.grading.text import Phrase, Tokens, find_all, tokenize
+from tutor.grading.text import Phrase, Tokens, match_at, tokenize
 
 # The names of each subject, as phrases. "time slice" is tried before "slice" (MIG).
 SUBJECT_NAMES: dict[Subject, tuple[str, ...]] = {
@@ -248,18 +248,43 @@ def _name_phrases() -> list[tuple[Subject, Phrase]]:
     return sorted(pairs, key=lambda sp: (-len(sp[1].terms), -len(sp[1].text)))
 
 
-def _mentions(toks: list[str]) -> list[Mention]:
-    """Every subject name in the answer, longest first, none overlapping. Linear."""
-    taken = [False] * len(toks)
-    found: list[Mention] = []
+@cache
+def _name_index() -> tuple[dict[str, list[tuple[Subject, Phrase]]], list[tuple[Subject, Phrase]]]:
+    """Names by their first word (with its plurals), and the few that start with a prefix."""
+    exact: dict[str, list[tuple[Subject, Phrase]]] = {}
+    prefixed: list[tuple[Subject, Phrase]] = []
     for subject, phrase in _name_phrases():
-        for start, end in find_all(phrase, toks, _NAME_STOPS):
-            if end - start != len(phrase.terms) or any(taken[start:end]):
+        first = phrase.terms[0]
+        if first.prefix:
+            prefixed.append((subject, phrase))
+            continue
+        for form in (first.word, first.word + "s", first.word + "es"):
+            exact.setdefault(form, []).append((subject, phrase))
+    return exact, prefixed
+
+
+def _mentions(toks: list[str]) -> list[Mention]:
+    """Every subject name in the answer, the longest at each place. One pass: linear."""
+    exact, prefixed = _name_index()
+    found: list[Mention] = []
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        candidates = exact.get(tok, []) + [sp for sp in prefixed if sp[1].terms[0].matches(tok)]
+        best: tuple[Subject, int] | None = None
+        for subject, phrase in candidates:
+            if not phrase.terms[0].matches(tok):
                 continue
-            for i in range(start, end):
-                taken[i] = True
-            found.append(Mention(subject, start, end))
-    found.sort(key=lambda m: m.start)
+            end = match_at(phrase, toks, i, _NAME_STOPS, len(toks))
+            # Names are whole: "time slice", not "time" ... "slice" with words between.
+            whole = end is not None and end - i == len(phrase.terms)
+            if whole and end is not None and (best is None or end > best[1]):
+                best = (subject, end)
+        if best is None:
+            i += 1
+            continue
+        found.append(Mention(best[0], i, best[1]))
+        i = best[1]
     return found
 
 

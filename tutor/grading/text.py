@@ -205,22 +205,27 @@ def find_all(
     first = phrase.terms[0]
     found: list[tuple[int, int]] = []
     for start in range(lo, hi):
-        if not first.matches(toks[start]):
-            continue
-        pos = start + 1
-        ok = True
-        for term in phrase.terms[1:]:
-            hit = -1
-            for j in range(pos, min(hi, pos + GAP + 1)):
-                if term.matches(toks[j]):
-                    hit = j
-                    break
-                if toks[j] in stops:
-                    break
-            if hit < 0:
-                ok = False
-                break
-            pos = hit + 1
-        if ok:
-            found.append((start, pos))
+        if first.matches(toks[start]):
+            end = match_at(phrase, toks, start, stops, hi)
+            if end is not None:
+                found.append((start, end))
     return found
+
+
+def match_at(
+    phrase: Phrase, toks: list[str], start: int, stops: frozenset[str], hi: int
+) -> int | None:
+    """Where `phrase` ends if it starts at toks[start] (its first word already matched)."""
+    pos = start + 1
+    for term in phrase.terms[1:]:
+        hit = -1
+        for j in range(pos, min(hi, pos + GAP + 1)):
+            if term.matches(toks[j]):
+                hit = j
+                break
+            if toks[j] in stops:
+                break
+        if hit < 0:
+            return None
+        pos = hit + 1
+    return pos
