@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -420,3 +420,35 @@ async def test_every_turn_on_screen_is_the_saved_turn(
         for text in walk:
             await type_and_send(pilot, text)
             shown_as_saved(app, built)
+
+
+async def test_a_reading_is_shown_once(make_app: AppMaker, built: Built) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        question = "How many 1g.10gb instances fit on an A100-80GB?"
+        await type_and_send(pilot, question)
+        reply = built.engine.transcript()[-1].text
+        assert reply.startswith("I read this as"), "the engine states its reading"
+        learner = next(m for m in app.query(MessageView) if m.text == question)
+        # The reply already says it, so the note under the learner's message stays empty.
+        assert static_text(learner.query_one(".msg-note", Static)) == ""
+        assert sum(reply.split("\n")[0] in m.text for m in app.query(MessageView)) == 1
+
+
+async def test_a_reading_the_reply_does_not_state_gets_its_own_line(make_app: AppMaker) -> None:
+    from tutor.engine.events import Event, ReadingShown, TextDelta, TurnDone
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+
+        async def turn() -> AsyncIterator[Event]:
+            yield ReadingShown(kind="guess", text="I read this as: your guess is B.")
+            yield TextDelta(text="Noted.")
+            yield TurnDone(phase="ask", text="Noted.")
+
+        await app._run_turn(turn)
+        await settle(pilot)
+        lines = [static_text(s) for s in app.query(".reading").results(Static)]
+        assert lines == ["I read this as: your guess is B."]
