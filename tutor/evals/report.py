@@ -467,6 +467,8 @@ def _transcript_html(result: CaseResult) -> str:
                 extra += " · calculator " + ", ".join(_esc(t.name) for t in turn.tool_calls)
             if turn.replaced:
                 extra += " · a guard cut the model's note"
+            if turn.prompts_rendered:
+                extra += " · prompts " + ", ".join(_esc(p) for p in turn.prompts_rendered)
             tag = f"[{_esc(turn.phase or '')}{extra}]"
             rows.append(
                 f'<pre class="tutor"><b>tutor</b> <span class="muted">{tag}</span>\n'
