@@ -84,6 +84,10 @@ def test_every_tool_runs() -> None:
         "mig_enumerate": {"gpu": "A30"},
         "mig_pack": {"gpu": "A30", "tenants": [{"name": "a", "memory_gib": 5}]},
         "mig_check": {"gpu": "A30", "profiles": ["4g"]},
+        "mig_validate_config": {
+            "config": "version: v1\nmig-configs:\n  all-disabled:\n"
+            "    - devices: all\n      mig-enabled: false\n"
+        },
     }
     assert set(calls) == set(TOOLS)
     for name, args in calls.items():
@@ -154,3 +158,25 @@ def test_chat_diagram_draws_the_blocks_tutor_mig_diagram_draws() -> None:
     # Decided from the instance count alone: there are no start slots to draw.
     blind = dispatch("mig_check", {"gpu": "B200", "profiles": ["1g.23gb", "1g.23gb"]})
     assert blind.ok and blind.diagram is None
+
+
+def test_validate_config_tool_explains_a_failing_layout() -> None:
+    config = (
+        "version: v1\nmig-configs:\n  mine:\n    - devices: all\n      mig-enabled: true\n"
+        '      device-filter: ["0x233010DE"]\n      mig-devices: {"4g.40gb": 1, "3g.40gb": 1,'
+        ' "1g.10gb": 1}\n  all-balanced:\n    - devices: all\n      mig-enabled: true\n'
+        '      device-filter: "0x233010DE"\n      mig-devices: {"1g.10gb": 2, "2g.20gb": 1,'
+        ' "3g.40gb": 1}\n'
+    )
+    out = dispatch("mig_validate_config", {"config": config, "name": "mine"})
+    assert out.ok and out.result is not None
+    (cfg,) = out.result["configs"]
+    assert cfg["name"] == "mine" and cfg["verdict"] == "invalid"
+    (verdict,) = cfg["entries"][0]["gpus"]
+    assert verdict["gpu"] == "H100-80GB" and "compute slices" in verdict["reason"]
+    whole = dispatch("mig_validate_config", {"config": config})
+    assert whole.result is not None and whole.result["counts"]["valid"] == 1
+    missing = dispatch("mig_validate_config", {"config": config, "name": "nope"})
+    assert not missing.ok and "no config named 'nope'" in (missing.error or "")
+    broken = dispatch("mig_validate_config", {"config": "version: v2\n"})
+    assert not broken.ok and "version" in (broken.error or "")

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from tutor.mig import diagram as _diagram
 from tutor.mig.catalogue import MigError, find_gpu, gpus
 from tutor.mig.fit import FitRequest, FitResult, fit_request
+from tutor.mig.migparted import ValidationReport, validate
 from tutor.mig.pack import PackResult, Tenant, pack
 from tutor.mig.placement import (
     CapacityResult,
@@ -181,6 +182,18 @@ class CompareArgs(BaseModel):
 class PackArgs(BaseModel):
     gpu: str = GpuField
     tenants: list[Tenant] = Field(min_length=1, max_length=64)
+
+
+class ValidateConfigArgs(BaseModel):
+    config: str = Field(
+        min_length=1,
+        max_length=65_536,
+        description="a mig-parted config (version: v1, mig-configs: ...) or its ConfigMap",
+    )
+    name: str | None = Field(default=None, description="check only this named config")
+    gpu: str | None = Field(default=None, description="check only on this GPU (name or PCI ID)")
+    key: str | None = Field(default=None, description="ConfigMap data key holding the config")
+    allow_inferred: bool = False
 
 
 # ---- result models for list-shaped answers -------------------------------------------
@@ -369,6 +382,24 @@ def _mig_pack(args: PackArgs) -> PackResult:
     return pack(args.tenants, args.gpu)
 
 
+def _mig_validate_config(args: ValidateConfigArgs) -> ValidationReport:
+    """Check a mig-parted config a learner pasted: every named layout on every GPU its
+    device-filter names (or, without one, every GPU that has its profiles), each valid,
+    invalid with the reason, or unknown with the reason."""
+    only = find_gpu(args.gpu) if args.gpu is not None else None
+    report = validate(
+        args.config, key=args.key, gpu=only, allow_inferred=args.allow_inferred, source="chat"
+    )
+    if args.name is not None:
+        picked = [c for c in report.configs if c.name == args.name]
+        if not picked:
+            names = ", ".join(c.name for c in report.configs[:20])
+            raise MigError(f"no config named {args.name!r} in the file (configs: {names})")
+        counts = {k: sum(c.verdict == k for c in picked) for k in report.counts}
+        report = report.model_copy(update={"configs": picked, "counts": counts})
+    return report
+
+
 def _tool(name: str, args_model: type[BaseModel], func: Callable[[Any], BaseModel]) -> Tool:
     doc = inspect.getdoc(func) or name
     return Tool(name=name, description=" ".join(doc.split()), args_model=args_model, func=func)
@@ -387,6 +418,7 @@ TOOLS: dict[str, Tool] = {
         _tool("mig_compare", CompareArgs, _mig_compare),
         _tool("mig_enumerate", GpuArgs, _mig_enumerate),
         _tool("mig_pack", PackArgs, _mig_pack),
+        _tool("mig_validate_config", ValidateConfigArgs, _mig_validate_config),
     )
 }
 
