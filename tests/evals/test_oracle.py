@@ -100,3 +100,5 @@ def test_spelled_numbers() -> None:
     assert sorted(spelled_numbers(text)) == [7.0, 12.0, 24.0, 100.0, 1000.0]
     assert spelled_numbers("only one fits") == [1.0]
     assert spelled_numbers("the right one") == []
+    assert spelled_numbers("it has one right answer; only one fits") == [1.0]
+    assert spelled_numbers("one instance per tenant") == [1.0]

@@ -68,12 +68,18 @@ def _spelled_value(words: str) -> float | None:
 
 # "one" alone is mostly a pronoun ("it has one right answer", "the right one"); it states
 # a count only before a countable noun or after "only", "just", "exactly".
-_ONE_AS_COUNT = re.compile(
-    r"(?:\b(?:only|just|exactly|at most|at least)\s+one\b)|"
-    r"\bone\s+(?:\w+\s+)?(?:instances?|gpus?|slices?|profiles?|replicas?|partitions?|"
+_COUNT_BEFORE = re.compile(r"\b(?:only|just|exactly|at most|at least)\s+$", re.IGNORECASE)
+_COUNT_AFTER = re.compile(
+    r"^\s+(?:\w+\s+)?(?:instances?|gpus?|slices?|profiles?|replicas?|partitions?|"
     r"tenants?|pods?|copies|copy|fits?)\b",
     re.IGNORECASE,
 )
+
+
+def _one_is_a_count(text: str, start: int, end: int) -> bool:
+    return bool(_COUNT_BEFORE.search(text[max(0, start - 12) : start])) or bool(
+        _COUNT_AFTER.match(text[end : end + 40])
+    )
 
 
 def spelled_numbers(text: str) -> list[float]:
@@ -81,12 +87,11 @@ def spelled_numbers(text: str) -> list[float]:
     found: list[float] = []
     for match in _STANDALONE.finditer(text):
         found.append(float(match.group(0).replace(",", "")))
-    counts_one = bool(_ONE_AS_COUNT.search(text))
     for match in _SPELLED.finditer(text):
         words = match.group(0)
         if words.lower().strip() in ("a", "an"):
             continue
-        if words.lower().strip() in ("one", "a one") and not counts_one:
+        if words.lower() == "one" and not _one_is_a_count(text, match.start(), match.end()):
             continue
         value = _spelled_value(words)
         if value is not None:
