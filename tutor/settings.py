@@ -82,9 +82,9 @@ class ModelSettings(BaseModel):
 
     @property
     def is_local(self) -> bool:
-        return self.name.startswith("local/") or bool(
-            self.api_base and ("127.0.0.1" in self.api_base or "localhost" in self.api_base)
-        )
+        """The embedded model, run in process. A server on localhost (vLLM, Ollama, a
+        llama.cpp server) is a hosted model like any other: it gets the tools."""
+        return self.name.startswith("local/")
 
 
 class ChromaSettings(BaseModel):

@@ -224,18 +224,37 @@ async def test_commit_refuses_a_non_guess(make_engine: MakeEngine) -> None:
     assert not result.accepted and engine.committed_guess is None
 
 
-async def test_provider_failure_mid_stream_keeps_the_session(make_engine: MakeEngine) -> None:
+async def test_provider_failure_before_a_verdict_keeps_the_session(
+    make_engine: MakeEngine,
+) -> None:
     engine = make_engine(ScriptedModel("one two three four five six", fail_after=2))
     engine.goto("step-1")
     before = engine.state.model_copy(deep=True)
+    # The ask invitation is the model's: a failure there leaves the session as it was.
+    events = await collect(engine.send("What does time-slicing share?"))
+    assert engine.state == before or [e for e in events if isinstance(e, TurnDone)]
+
+
+async def test_provider_failure_mid_reveal_keeps_the_committed_guess(
+    make_engine: MakeEngine,
+) -> None:
+    engine = make_engine(ScriptedModel("one two three four five six", fail_after=2))
+    engine.goto("step-1")
     events = await collect(engine.send("B"))
     failed = [e for e in events if isinstance(e, TurnFailed)]
-    assert failed and failed[0].learner_text == "B"
-    assert engine.state == before
-    assert not [e for e in events if isinstance(e, TurnDone)]
-    # the learner retries once the provider is back
+    # The verdict was out before the model failed: the guess stays committed and recorded,
+    # the face gets nothing to put back in the input, and the failed turn is kept.
+    assert failed and failed[0].learner_text == ""
+    assert verdict(events).correct
+    assert engine.phase == "recall"
+    assert engine.state.outcomes["step-1"].correct is True
+    saved = engine.transcript()
+    assert saved[-2].role == "learner" and saved[-2].text == "B"
+    assert "The model failed here" in saved[-1].text
+    # Guessing again is not a second first guess: the lesson has moved on to recall.
     engine.model = ScriptedModel("Fine.")
-    assert verdict(await collect(engine.send("B"))).correct
+    again = await collect(engine.send("B"))
+    assert not [e for e in again if isinstance(e, Verdict)]
 
 
 async def test_resume_after_a_crash(plan: LessonPlan, prompts: object, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tutor.corpus.documents import Chunk
 from tutor.settings import Settings
+from tutor.stopwords import STOPWORDS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,14 +37,7 @@ MAX_PER_SECTION = 1
 QUERY_CACHE = 256
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
-_STOPWORD_TEXT = (
-    "a an and are as at be but by can do does for from has have how i if in "
-    "into is it its my no not of on or our so than that the their them then there "
-    "these they this to was we what when where which who why will with you your"
-)
-# 'vs' sits in many comparison headings ("MIG vs time-slicing") and would pull those
-# forward for any question phrased as a comparison, whatever it compares.
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split()) | {"vs", "versus"}
+_STOPWORDS = STOPWORDS
 
 # Spellings that mean the same thing in this domain, folded before tokenizing so the
 # query and the passages agree: 'time slicing' / 'timeslicing' / 'time-slicing', and the
