@@ -143,3 +143,14 @@ async def test_the_engine_cuts_a_hosted_note_that_names_the_option(plan: LessonP
     turn = next(e for e in events if isinstance(e, TurnDone))
     assert "It's B" not in turn.text and "Go for B" not in turn.text
     assert engine.awaiting_guess
+
+
+def test_a_later_steps_answer_is_withheld_until_that_step(plan: LessonPlan) -> None:
+    steps = [s for s in plan.steps if s.kind == "step" and s.options]
+    current, later = step_key(steps[0]), step_key(steps[1])
+    assert later.option_key is not None
+    own = sorted(distinctive_words(later)[later.option_key])
+    passage = f"In short: {own[0]}, {own[1]} and {own[-1]} decide it."
+    assert withhold_passage(passage, current) is None, "not the pending step's answer"
+    assert withhold_passage(passage, current, later=[later]) is not None
+    assert withhold_passage(passage, None, later=[later]) is not None, "even with no guess due"

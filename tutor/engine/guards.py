@@ -334,17 +334,30 @@ PENDING_REPLY = "That's what you're predicting now: commit a guess first."
 """What a free question that would settle the pending step gets instead of an answer."""
 
 
-def withhold_passage(text: str, key: AnswerKey | None, *, added: bool = False) -> str | None:
+def withhold_passage(
+    text: str,
+    key: AnswerKey | None,
+    *,
+    added: bool = False,
+    later: tuple[AnswerKey, ...] | list[AnswerKey] = (),
+) -> str | None:
     """Why a passage must not be shown, quoted or given to the model right now, or None.
 
     While a guess is pending nothing from a learner-added document is quoted: it is
-    untrusted text that may say "it's B". Other passages are held back when they leak.
+    untrusted text that may say "it's B". Other passages are held back when they leak the
+    pending answer, or the answer of any step not yet revealed (`later`, one key each).
     """
-    if key is None:
-        return None
-    if added:
-        return "an added document is not quoted while a guess is pending"
-    return leaks(text, key)
+    if key is not None:
+        if added:
+            return "an added document is not quoted while a guess is pending"
+        why = leaks(text, key)
+        if why:
+            return why
+    for other in later:
+        why = leaks(text, other)
+        if why:
+            return f"a later step's answer: {why}"
+    return None
 
 
 def ungrounded_numbers(reply: str, allowed_texts: list[str]) -> set[str]:
