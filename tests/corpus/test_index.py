@@ -173,7 +173,8 @@ def test_collection_out_of_step_with_manifest_is_repaired(settings: Settings) ->
     assert stats.repaired and "manifest lists" in stats.repaired and not stats.rebuilt
     # Only the two lost passages are embedded again, not the whole index.
     assert stats.chunks_added == 2
-    assert _stored_ids(settings) == _manifest_ids(settings) and len(_manifest_ids(settings)) == first.chunks
+    assert _stored_ids(settings) == _manifest_ids(settings)
+    assert len(_manifest_ids(settings)) == first.chunks
 
 
 def test_chroma_server_down_fails_fast_in_one_line(
