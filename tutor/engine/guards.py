@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -354,7 +354,8 @@ def withhold_passage(
         if why:
             return why
     for other in later:
-        why = leaks(text, other)
+        # a bare number (MIG's "seven") gives no later step away out of its context
+        why = leaks(text, replace(other, number=None))
         if why:
             return f"a later step's answer: {why}"
     return None
