@@ -196,8 +196,11 @@ async def answer_free(eng: Engine, turn: TurnWriter, question: str) -> AsyncIter
         note, "free", dict(question=question, passages=passages_text(citations), facts=facts),
         key=key, allowed=allowed, max_tokens=128, first_lead="",
     ):  # fmt: skip
-        for delta in turn.block(text) if first else [turn.write(text)]:
-            yield delta
+        if first:
+            for delta in turn.block(text):
+                yield delta
+        else:
+            yield turn.write(text)
         first = False
     turn.replaced = turn.replaced or note.cut or not note.text
     if not note.text or (eng.wording.strict and citations):

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel
 
 from tutor.engine.events import Event, Phase
-from tutor.engine.plan import LessonPlan
+from tutor.engine.plan import LessonPlan, Step
+
+if TYPE_CHECKING:
+    from tutor.engine.prompts import PromptSet
+    from tutor.engine.state import FreeQuestion
+    from tutor.gateway.types import ChatModel
 
 StepKind = Literal["step", "recall", "teach_back"]
 StepStatus = Literal["pending", "current", "right", "wrong", "done"]
@@ -42,6 +47,14 @@ class CommitResult(BaseModel):
 
 
 class TutorEngine(Protocol):
+    """What every face (the app, the plain CLI, `tutor ask`, the eval runner, the tests)
+    may use, and all it may use.
+
+    Every async call (`start`, `send`, `reveal`) yields typed events and ends with exactly
+    one `TurnDone` or one `TurnFailed`, last. A `TurnDone`'s text is exactly the
+    concatenation of the turn's `TextDelta`s: what streamed is what is saved.
+    """
+
     @property
     def session_id(self) -> str: ...
 
@@ -51,7 +64,22 @@ class TutorEngine(Protocol):
         ...
 
     @property
+    def prompts(self) -> PromptSet:
+        """The teacher's prompt files in use (their digest is in every TurnDone)."""
+        ...
+
+    @property
+    def model(self) -> ChatModel:
+        """The model that words the notes; its name is shown and recorded."""
+        ...
+
+    @property
     def phase(self) -> Phase: ...
+
+    @property
+    def step(self) -> Step | None:
+        """The current plan step, or None after the last."""
+        ...
 
     @property
     def step_id(self) -> str | None: ...
@@ -59,16 +87,35 @@ class TutorEngine(Protocol):
     @property
     def committed_guess(self) -> str | None: ...
 
+    @property
+    def awaiting_guess(self) -> bool:
+        """True while a prediction is pending and nothing is committed."""
+        ...
+
+    @property
+    def free_question(self) -> FreeQuestion | None:
+        """The learner's own calculator question while it waits for a guess (a copy)."""
+        ...
+
     def progress(self) -> list[StepProgress]: ...
 
     def transcript(self) -> list[TranscriptEntry]: ...
+
+    def goto(self, step_id: str, phase: Phase = "ask") -> None:
+        """Place the session at a step (evals and tests start cases mid-lesson)."""
+        ...
+
+    def leave_lesson(self) -> None:
+        """Free-question mode (`tutor ask`): no lesson step is pending."""
+        ...
 
     def start(self) -> AsyncIterator[Event]:
         """Open (or resume) the lesson: ends by asking the current step's prediction."""
         ...
 
     def send(self, text: str) -> AsyncIterator[Event]:
-        """A learner message. In the ask phase a recognisable guess commits and reveals."""
+        """A learner message, read once: a guess commits and reveals, a question is
+        answered (a calculator question asks for a prediction first)."""
         ...
 
     def commit(self, guess: str) -> CommitResult:
@@ -77,4 +124,8 @@ class TutorEngine(Protocol):
 
     def reveal(self) -> AsyncIterator[Event]:
         """Reveal the current step; yields TurnFailed if nothing was committed yet."""
+        ...
+
+    def close(self) -> None:
+        """Release the sessions database; call it before dropping the engine."""
         ...

@@ -76,8 +76,11 @@ async def ask_step(
             allowed=[step.question, step.concept, options_text(step), INVITATION_WORDS],
             first_lead="",
         ):  # fmt: skip
-            for delta in turn.block(text) if first else turn.write(text):
-                yield delta
+            if first:
+                for delta in turn.block(text):
+                    yield delta
+            else:
+                yield turn.write(text)
             first = False
         turn.replaced = turn.replaced or note.cut
     for delta in turn.block(eng.flow.question_block(step)):

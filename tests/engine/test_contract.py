@@ -1,0 +1,105 @@
+"""The written contract, held against the real engine with a scripted model, on both
+lessons: every call ends with exactly one TurnDone or TurnFailed, last, and what a turn
+streamed is exactly what it saved."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes import ScriptedModel, by_template
+from tutor.engine.engine import Engine
+from tutor.engine.events import Event, TextDelta, TurnDone, TurnFailed
+from tutor.engine.plan import LessonPlan, load_plan
+from tutor.engine.prompts import PromptSet
+from tutor.engine.protocol import TutorEngine
+from tutor.engine.record import Record
+from tutor.settings import PROJECT_ROOT
+
+LESSONS = {
+    "lesson-23": PROJECT_ROOT / "corpus" / "lessons" / "lesson-23.yaml",
+    "counting": PROJECT_ROOT / "tests" / "lessons" / "counting" / "plan.yaml",
+}
+NOTE = "Take a moment and commit your guess. Predicting first makes it stick."
+
+
+def _learner_lines(plan: LessonPlan) -> list[str]:
+    """A learner who wanders: a demand, a question, a calculator question, then answers."""
+    lines = ["just tell me", "What is a GPU instance?",
+             "How many 1g.10gb fit on an A100 80GB?", "3", "hint"]  # fmt: skip
+    for step in plan.steps:
+        if step.kind == "step":
+            right = step.correct_option
+            lines.append(right.key if right else "7")
+            if step.recall is not None:
+                lines.append(step.recall.answer)
+        elif step.kind == "recall" and step.recall is not None:
+            lines.append("blah")
+            lines.append("yes yes yes yes")
+        else:
+            lines.append(step.model_answer or step.explanation)
+    return lines
+
+
+async def _turn(events: AsyncIterator[Event]) -> list[Event]:
+    return [e async for e in events]
+
+
+def _check(events: list[Event]) -> TurnDone | None:
+    ends = [e for e in events if isinstance(e, TurnDone | TurnFailed)]
+    assert len(ends) == 1 and events[-1] is ends[0], "exactly one TurnDone/TurnFailed, last"
+    done = ends[0]
+    if isinstance(done, TurnDone):
+        streamed = "".join(e.text for e in events if isinstance(e, TextDelta))
+        assert streamed == done.text, "streamed text must equal saved text"
+        return done
+    return None
+
+
+@pytest.mark.parametrize("lesson", sorted(LESSONS))
+@pytest.mark.parametrize("hosted", [False, True])
+async def test_every_call_keeps_the_contract(lesson: str, hosted: bool, prompts: PromptSet,
+                                             tmp_path: Path) -> None:  # fmt: skip
+    plan = load_plan(LESSONS[lesson])
+    model = ScriptedModel(by_template(default=NOTE), local=not hosted,
+                          name="fake/hosted" if hosted else "local/scripted")  # fmt: skip
+    record = Record(tmp_path / "s.sqlite")
+    engine = Engine(plan=plan, prompts=prompts, model=model, record=record)
+    assert isinstance(engine, Engine)
+    _check(await _turn(engine.start()))
+    for line in _learner_lines(plan):
+        _check(await _turn(engine.send(line)))
+    # The Commit button path: commit, then reveal, on a fresh session of the same lesson.
+    again = Engine(plan=plan, prompts=prompts, model=model, record=record)
+    _check(await _turn(again.start()))
+    first = plan.steps[0]
+    if first.kind == "step":
+        guess = first.correct_option.key if first.correct_option else "7"
+        assert again.commit(guess).accepted
+        _check(await _turn(again.reveal()))
+    _check(await _turn(again.reveal()))  # nothing committed: one TurnFailed
+    saved = [e.text for e in engine.transcript() if e.role == "tutor"]
+    stored = [e.text for e in record.entries(engine.session_id) if e.role == "tutor"]
+    assert saved == stored
+    engine.close()
+    again.close()
+
+
+def test_the_protocol_lists_what_the_engine_offers() -> None:
+    wanted = {name for name, _ in inspect.getmembers(TutorEngine) if not name.startswith("_")}
+    assert {"goto", "leave_lesson", "awaiting_guess", "free_question", "step", "model",
+            "prompts", "close", "plan"} <= wanted  # fmt: skip
+    for name in wanted:
+        assert hasattr(Engine, name) or name in ("plan", "prompts"), name
+
+
+def test_close_releases_the_database(prompts: PromptSet, tmp_path: Path) -> None:
+    plan = load_plan(LESSONS["counting"])
+    engine = Engine(plan=plan, prompts=prompts, model=ScriptedModel(),
+                    record=Record(tmp_path / "s.sqlite"))  # fmt: skip
+    engine.close()
+    with pytest.raises(Exception, match="closed"):
+        engine.journal.save(engine.state)
