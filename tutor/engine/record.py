@@ -15,40 +15,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
+from tutor.engine.migrations import migrate
 from tutor.redact import clean
 from tutor.redact import clean_tree as _scrub
 
 if TYPE_CHECKING:
     from tutor.engine.events import Graded
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY, created_at REAL NOT NULL, lesson_id TEXT NOT NULL, model TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS entries (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL REFERENCES sessions(id),
-    ts REAL NOT NULL, role TEXT NOT NULL, phase TEXT NOT NULL, step_id TEXT,
-    text TEXT NOT NULL, payload TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE IF NOT EXISTS outcomes (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL REFERENCES sessions(id),
-    ts REAL NOT NULL, step_id TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
-    correct INTEGER NOT NULL, attempts INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS states (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL REFERENCES sessions(id),
-    ts REAL NOT NULL, state TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS grades (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL REFERENCES sessions(id),
-    ts REAL NOT NULL, step_id TEXT NOT NULL, attempt INTEGER NOT NULL, verdict TEXT NOT NULL,
-    item TEXT NOT NULL, item_id TEXT NOT NULL, status TEXT NOT NULL,
-    detail TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS entries_session ON entries(session_id, id);
-CREATE INDEX IF NOT EXISTS grades_session ON grades(session_id, id);
-CREATE INDEX IF NOT EXISTS states_session ON states(session_id, id);
-"""
 
 
 class RecordError(Exception):
@@ -104,8 +77,10 @@ class Record:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            # The schema check comes before WAL mode, which rewrites the file header: a
+            # database from a newer tutor is refused byte for byte untouched.
+            migrate(self._db)
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
             # Page-level damage opens fine and fails on the first read that hits it, as a
             # traceback mid-lesson; a quick check (milliseconds at this size) finds it now.
             verdict = self._db.execute("PRAGMA quick_check(1)").fetchone()
