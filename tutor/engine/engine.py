@@ -13,7 +13,9 @@ turn writer). See ARCHITECTURE.md.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 from tutor.engine import asking, steps
@@ -29,7 +31,7 @@ from tutor.engine.events import (
     Verdict,
 )
 from tutor.engine.flow import Flow
-from tutor.engine.guards import AnswerKey
+from tutor.engine.guards import AnswerKey, step_key
 from tutor.engine.journal import Journal
 from tutor.engine.numbers import normalise
 from tutor.engine.plan import LessonPlan, Step
@@ -39,7 +41,6 @@ from tutor.engine.record import Record
 from tutor.engine.replies import (
     field_value,
     guess_hint,
-    options_text,
     passages_text,
     reading_event,
     too_long,
@@ -85,10 +86,12 @@ class Engine:
         session_id: str | None = None,
         offer_tools: bool | None = None,
         strict_wording: bool | None = None,
+        corpus_dir: Path | None = None,
     ) -> None:
         self.plan = plan
         self.prompts = prompts
         self.record = record
+        self.corpus_dir = corpus_dir
         self._tools = tools
         # A 135M model garbles tool calls; hosted models (a server on localhost included:
         # `is_local` means the embedded model in process) get the calculator as tools.
@@ -335,19 +338,12 @@ class Engine:
     def answer_key(self, step: Step | None) -> AnswerKey | None:
         if step is None or step.kind != "step":
             return None
-        right = step.correct_option
         number = None
         if step.numeric is not None:
             record = self.run_tool(step.numeric.tool, step.numeric.arguments)
             value = field_value(record, step.numeric.field)
             number = normalise(float(value)) if isinstance(value, int | float) else None
-        return AnswerKey(
-            option_key=right.key if right else None,
-            option_text=right.text if right else None,
-            number=number,
-            phrases=tuple(step.key_phrases),
-            shown_text=step.question + "\n" + options_text(step),
-        )
+        return step_key(step, number)
 
     def pending_key(self) -> AnswerKey | None:
         """The answer that must stay hidden right now, if a guess is pending."""
@@ -365,6 +361,14 @@ class Engine:
         if self.awaiting_guess:
             return self.answer_key(self.step)
         return None
+
+    @functools.cached_property
+    def source_titles(self) -> dict[str, str]:
+        """Corpus file stems -> titles, so a named misconception cites a document by name."""
+        from tutor.grading import source_titles
+
+        corpus = self.corpus_dir
+        return source_titles(corpus) if corpus is not None and corpus.is_dir() else {}
 
     def prompt_passages(self, citations: list[Citation]) -> str:
         # A reveal already carries the plan's explanation; for the embedded model the

@@ -201,4 +201,5 @@ def build_engine(
         retriever=retriever,
         record=record,
         session_id=session_id,
+        corpus_dir=settings.corpus_dir,
     )

@@ -12,6 +12,7 @@ from typing import Any
 from tutor.engine.events import Citation, ReadingArgument, ReadingShown, ToolRecord
 from tutor.engine.numbers import first_number, normalise
 from tutor.engine.plan import CalculatorKey, Step
+from tutor.engine.prompts import escape_data
 from tutor.reading import Reading, describe
 from tutor.stopwords import STOPWORDS
 
@@ -210,7 +211,7 @@ def passages_text(citations: list[Citation]) -> str:
     # Two short excerpts keep the prompt small: on 2 CPU cores every prompt token is
     # time before the first word. The learner still sees whole passages in the sources.
     return "\n".join(
-        f"[{i}] {c.label}: <passage>{clip(c.text, 320)}</passage>"
+        f"[{i}] {escape_data(c.label)}: <passage>{escape_data(clip(c.text, 320))}</passage>"
         for i, c in enumerate(citations[:2], 1)
     )
 

@@ -267,7 +267,7 @@ async def grade(eng: Engine, turn: TurnWriter, step: Step, answer: str) -> Async
     if citations:
         turn.cite(citations)
         yield Retrieved(citations=citations)
-    for delta in turn.block(feedback(result, rubric)):
+    for delta in turn.block(feedback(result, rubric, eng.source_titles)):
         yield delta
     if unsure:
         # The learner checks their own answer; the lesson moves on once they have.

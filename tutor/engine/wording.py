@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from tutor.engine.events import ToolRecord
-from tutor.engine.guards import AnswerKey, is_meta, leaks, supported, ungrounded_numbers
+from tutor.engine.guards import AnswerKey, is_meta, note_leaks, supported, ungrounded_numbers
 from tutor.engine.prompts import PromptSet
 from tutor.engine.replies import SENTENCE_END
 from tutor.gateway.types import ChatModel, Message
@@ -132,7 +132,11 @@ class Wording:
                 note.cut = True
 
     def sentence_ok(self, sentence: str, key: AnswerKey | None, allowed: list[str]) -> bool:
-        if key is not None and leaks(sentence, key):
+        # Before a guess a sentence may neither give the key away nor lean toward any
+        # option, right or wrong ("choose the option that is the most fair").
+        if key is not None and note_leaks(sentence, key):
+            return False
+        if self.prompts.echoes(sentence):
             return False
         if ungrounded_numbers(sentence, allowed):
             return False
