@@ -103,3 +103,20 @@ def test_close_releases_the_database(prompts: PromptSet, tmp_path: Path) -> None
     engine.close()
     with pytest.raises(Exception, match="closed"):
         engine.journal.save(engine.state)
+
+
+async def test_an_invitation_that_leans_toward_an_option_is_cut(
+    prompts: PromptSet, tmp_path: Path
+) -> None:
+    plan = load_plan(LESSONS["lesson-23"])
+    model = ScriptedModel(
+        by_template(ask="Choose the option that is the most fair. Take a moment first."),
+        name="local/scripted",
+    )
+    engine = Engine(plan=plan, prompts=prompts, model=model)
+    engine.goto("step-2")
+    engine.state.started = False  # the opening asks step 2 with the model's invitation
+    done = _check(await _turn(engine.start()))
+    assert done is not None
+    assert "Three tenants share one GPU" in done.text
+    assert "most fair" not in done.text and done.replaced
