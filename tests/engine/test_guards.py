@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tutor.engine.guards import AnswerKey, is_meta, leaks, supported, ungrounded_numbers
-from tutor.reading import Context, read
 from tutor.engine.numbers import numbers_in
 from tutor.engine.plan import PlanOption
+from tutor.reading import Context, read
 
 KEY = AnswerKey(
     option_key="B",

@@ -68,7 +68,8 @@ _VALID_CUE = re.compile(r"\bcan\s+(?:an?|the|my|one|this)\s+[\w\s-]{0,30}?\b(?:r
                         r"into)|at\s+the\s+same\s+time|side\s+by\s+side|alongside)\b",
                         re.I)  # fmt: skip
 _ADD_CUE = re.compile(r"\b(?:add|more|another|else|additional|extra|remaining|left|still|"
-                      r"beside|besides|next\s+to|alongside|room\s+for|on\s+top)\b", re.I)  # fmt: skip
+                      r"beside|besides|next\s+to|alongside|room\s+for|on\s+top)\b",
+                      re.I)  # fmt: skip
 _ALREADY = re.compile(r"\b(?:already|existing|in\s+use|there|taken|occupied|running|"
                       r"created|placed|sits?|sitting|pinned|reserved)\b", re.I)  # fmt: skip
 _MAX_INSTANCES_CUE = re.compile(
@@ -126,7 +127,8 @@ _UNKNOWN_MODEL = re.compile(
 _FIT_FOR_MODEL = re.compile(r"\b(?:for|hold|fit|serve|run)\s+(?:my|our|a|the)\s+(?:own\s+)?"
                             r"(?:model|llm)\b", re.I)  # fmt: skip
 _OVERHEAD = re.compile(rf"({v.NUMBER})\s*(?:gib|gb)\s+(?:of\s+)?(?:overhead|headroom|reserve)|"
-                       rf"(?:overhead|headroom)\s*(?:of|=|:)?\s*({v.NUMBER})\s*(?:gib|gb)", re.I)  # fmt: skip
+                       rf"(?:overhead|headroom)\s*(?:of|=|:)?\s*({v.NUMBER})\s*(?:gib|gb)",
+                       re.I)  # fmt: skip
 _SHAPE = {
     "layers": re.compile(
         rf"({v.NUMBER})\s*(?:transformer\s+)?layers|layers\s*(?:=|:|of)?\s*({v.NUMBER})", re.I
@@ -267,7 +269,8 @@ def _profile_names(found: v.Found, gpu: str) -> list[tuple[str, v.Mention]] | st
         except MigError:
             g = find_gpu(gpu)
             names = ", ".join(p.name for p in g.profiles if not p.is_variant)
-            return f"The {g.id} has no {m.words} profile; its profiles are {names}. Which did you mean?"
+            return (f"The {g.id} has no {m.words} profile; its profiles are {names}. "
+                    "Which did you mean?")  # fmt: skip
     return out
 
 
@@ -393,8 +396,8 @@ def _placement(text: str, found: v.Found, profile_raws: list[str]) -> Outcome:
             continue
         # A slot belongs to the profile before it, up to the next profile named.
         nxt = ordered[index + 1].start if index + 1 < len(ordered) else len(text)
-        mine = [s for s in slots if mention.end <= s.start < nxt and 0 <= s.start - mention.end <= 40
-                and s.start not in claimed]  # fmt: skip
+        mine = [s for s in slots if mention.end <= s.start < nxt
+                and 0 <= s.start - mention.end <= 40 and s.start not in claimed]  # fmt: skip
         count = _profile_count(found, mention)
         n = count[0] if count else 1
         if mine:
@@ -489,7 +492,8 @@ def _timeslice(text: str, found: v.Found) -> Outcome:
         else:
             return Outcome(clarify="How many physical GPUs are time-sliced?")
     rename = re.search(r"(without|no|not?\s+using|disabled?|false)\W+(?:\w+\W+)?rename|"
-                       r"rename[\s-]*by[\s-]*default|renamebydefault|\.shared\b", text, re.I)  # fmt: skip
+                       r"rename[\s-]*by[\s-]*default|renamebydefault|\.shared\b",
+                       text, re.I)  # fmt: skip
     if rename:
         value = not bool(rename.group(1)) and not re.search(
             r"renamebydefault\s*[:=]\s*false|rename[\s-]*by[\s-]*default\s*(?:is\s+)?(?:off|false)",
@@ -577,7 +581,7 @@ def _shape(text: str, found: v.Found) -> dict[str, tuple[int, str]] | None:
             return None
         out[name] = (int(v.number_value(m.group(1) or m.group(2))), m.group(0))
         spans.append((m.start(), m.end()))
-    for (start, end), (name, (value, words)) in zip(spans, out.items(), strict=True):
+    for (start, end), (value, words) in zip(spans, out.values(), strict=True):
         found.add(v.Mention("shape", value, start, end, words))
     return out
 
@@ -588,7 +592,8 @@ def _custom_fit(text: str, found: v.Found, unknown: re.Match[str] | None) -> Out
     if unknown is not None and unknown.group(1) and not unknown.group(2):
         return Outcome(clarify=f"I don't have {unknown.group(1).strip()}'s shape in the catalogue. "
                        "Give its params, layers, KV heads and head_dim, or pick one of "
-                       "Llama-3.1-8B, Llama-3.1-70B, Qwen2.5-7B, Qwen2.5-32B, Qwen3-8B, Qwen3-32B.")  # fmt: skip
+                       "Llama-3.1-8B, Llama-3.1-70B, Qwen2.5-7B, Qwen2.5-32B, Qwen3-8B, "
+                       "Qwen3-32B.")  # fmt: skip
     if unknown is not None and unknown.group(2):
         return Outcome(clarify="A parameter count alone is not enough for the KV cache: how many "
                        "layers, KV heads and what head_dim does the model have?")  # fmt: skip

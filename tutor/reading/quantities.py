@@ -28,7 +28,8 @@ _CONTEXT = [
     ),
 ]
 _BARE_K = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(k)\b(?!\s*(?:gpus?|nodes?|tenants?))", re.I)
-_PER_NODE = re.compile(rf"(?<![\w.])({NUMBER})\s*(?:x\s*)?(?:[a-z]+\d+[a-z0-9-]*\s+)?(?:gpus?|cards?)?\s*"
+_PER_NODE = re.compile(rf"(?<![\w.])({NUMBER})\s*(?:x\s*)?(?:[a-z]+\d+[a-z0-9-]*\s+)?"
+                       r"(?:gpus?|cards?)?\s*"
                        r"(?:per|each|on\s+each|in\s+each|a)\s+(?:node|server|machine|host|box)\b",
                        re.I)  # fmt: skip
 _NODE_COUNT = re.compile(
@@ -212,12 +213,13 @@ def find_tenant_sizes(found: Found) -> list[Mention]:
         cm = _COUNT_HEAD.search(head)
         count_word = cm.group(1) if cm else None
         slices = _slices_after(text, m.end())
-        mention = Mention("tenant", (number_value(m.group(1)), "gib" if "i" in m.group(0).lower()
-                                     else "gb", slices), m.start(), m.end(), m.group(0))  # fmt: skip
+        unit = "gib" if "i" in m.group(0).lower() else "gb"
+        mention = Mention("tenant", (number_value(m.group(1)), unit, slices), m.start(), m.end(),
+                          m.group(0))  # fmt: skip
         singles.append((mention, count_word))
         previous_end = m.end()
     counted = 0
-    for mention, word in singles:
+    for _mention, word in singles:
         if word is None or not re.match(r"the|other", word, re.I):
             n = int(number_value(word)) if word else 1
             if word and total and n > total:

@@ -26,8 +26,9 @@ _CORRECTION = re.compile(
     re.I,
 )
 _HAS_DIGIT = re.compile(r"\d")
-_FRESH_QUESTION = re.compile(r"\bhow\s+m[a-z]{1,3}y\b|\b(?:which|smallest|valid|list|why|what\s+is)\b",
-                             re.I)  # fmt: skip
+_FRESH_QUESTION = re.compile(
+    r"\bhow\s+m[a-z]{1,3}y\b|\b(?:which|smallest|valid|list|why|what\s+is)\b", re.I
+)
 _IMPERATIVE = re.compile(r"^\s*(?:please\s+)?(?:list|show|give|tell|count|calculate|compute|find|"
                          r"check|work\s+out|figure\s+out|name)\b|\bplease\s*[.!]?\s*$|"
                          r"\b(?:what'?s|what\s+is)\b", re.I)  # fmt: skip

@@ -257,7 +257,8 @@ def dtype_of(word: str) -> str:
 
 _KV_WORD = re.compile(r"\b(kv|k/v|key[\s-]*value|cache)\b", re.I)
 _KV_AFTER = re.compile(r"^\s*(?:kv|k/v|key[\s-]*value)\b|^\s*(?:kv\s*)?cache\b", re.I)
-_KV_BEFORE = re.compile(r"(?:kv|k/v|key[\s-]*value)(?:[\s-]*cache)?\s*(?:in|at|as|of|=|:|is|dtype)?\s*$|"
+_KV_BEFORE = re.compile(r"(?:kv|k/v|key[\s-]*value)(?:[\s-]*cache)?\s*"
+                        r"(?:in|at|as|of|=|:|is|dtype)?\s*$|"
                         r"cache\s*(?:in|at|as|of|=|:|is|dtype)\s*$", re.I)  # fmt: skip
 _WEIGHT_WORD = re.compile(r"\b(weights?|model|quanti[sz]ed|params?|parameters)\b", re.I)
 
