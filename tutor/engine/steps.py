@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-from tutor.engine.events import Event, PhaseChanged, Retrieved, TextDelta, ToolRecord, Verdict
+from tutor.engine.events import (
+    Event,
+    Phase,
+    PhaseChanged,
+    Retrieved,
+    TextDelta,
+    ToolRecord,
+    Verdict,
+)
 from tutor.engine.flow import step_phase
 from tutor.engine.plan import Step
 from tutor.engine.replies import (
@@ -241,7 +249,7 @@ async def grade(eng: Engine, turn: TurnWriter, step: Step, answer: str) -> Async
         model_answer = step.model_answer or step.explanation
     else:
         model_answer = step.recall.answer if step.recall else step.explanation
-    phase = "teach_back" if step.kind == "teach_back" else "recall"
+    phase: Phase = "teach_back" if step.kind == "teach_back" else "recall"
     turn.at(phase, step.id)
     graded = result.to_event(step.id)
     unsure = result.verdict == "cant_tell"

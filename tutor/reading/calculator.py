@@ -9,7 +9,8 @@ clarifying question instead of a guess.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from pydantic import ValidationError
@@ -159,8 +160,8 @@ class Draft:
     tool: str
     field: str
     unit: str = ""
-    arguments: dict[str, Any] = field(default_factory=dict)
-    notes: list[Argument] = field(default_factory=list)
+    arguments: dict[str, Any] = dc_field(default_factory=dict)
+    notes: list[Argument] = dc_field(default_factory=list)
 
     def stated(self, name: str, value: Any, words: str) -> None:
         self.arguments[name] = value
@@ -548,9 +549,9 @@ def _fit(text: str, found: v.Found) -> Outcome:
         draft.assumed("context", 4096, "4,096 tokens: you didn't say", in_call=False)
     overhead = _OVERHEAD.search(text)
     if overhead:
-        value = v.number_value(overhead.group(1) or overhead.group(2))
-        draft.stated("overhead_gib", value, overhead.group(0))
-        found.add(v.Mention("overhead", value, overhead.start(), overhead.end(), overhead.group(0)))
+        extra = v.number_value(overhead.group(1) or overhead.group(2))
+        draft.stated("overhead_gib", extra, overhead.group(0))
+        found.add(v.Mention("overhead", extra, overhead.start(), overhead.end(), overhead.group(0)))
     if draft.field != "max_sequences":
         batch = found.first("batch")
         if batch:

@@ -213,9 +213,9 @@ def find_tenant_sizes(found: Found) -> list[Mention]:
         cm = _COUNT_HEAD.search(head)
         count_word = cm.group(1) if cm else None
         slices = _slices_after(text, m.end())
-        unit = "gib" if "i" in m.group(0).lower() else "gb"
-        mention = Mention("tenant", (number_value(m.group(1)), unit, slices), m.start(), m.end(),
-                          m.group(0))  # fmt: skip
+        unit_name = "gib" if "i" in m.group(0).lower() else "gb"
+        size = (number_value(m.group(1)), unit_name, slices)
+        mention = Mention("tenant", size, m.start(), m.end(), m.group(0))
         singles.append((mention, count_word))
         previous_end = m.end()
     counted = 0

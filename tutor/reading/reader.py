@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from tutor.mig.catalogue import Gpu
 from tutor.reading import calculator as calc
 from tutor.reading import intents
 from tutor.reading import quantities as q
@@ -264,11 +265,11 @@ def _correct(text: str, ctx: Context) -> Reading | None:
             draft.stated("profile", named[0][0], named[0][1].words)
             changed = True
     if prev.tool == "mig_resource":
-        m = calc._STRATEGY.search(text) or re.search(r"\b(single|mixed)\b", text, re.I)
-        if m:
-            value = next(g for g in m.groups() if g).lower()
-            draft.stated("strategy", value, m.group(0))
-            found.add(v.Mention("strategy", value, m.start(), m.end(), m.group(0)))
+        strat = calc._STRATEGY.search(text) or re.search(r"\b(single|mixed)\b", text, re.I)
+        if strat:
+            chosen = next(g for g in strat.groups() if g).lower()
+            draft.stated("strategy", chosen, strat.group(0))
+            found.add(v.Mention("strategy", chosen, strat.start(), strat.end(), strat.group(0)))
             changed = True
     if not changed:
         return None
@@ -279,7 +280,6 @@ def _correct(text: str, ctx: Context) -> Reading | None:
 
 
 def _corrected_gpu(found: v.Found, current: str | None) -> str | None:
-    from tutor.mig.catalogue import find_gpu
 
     exact = found.first("gpu")
     if exact is not None:
@@ -296,11 +296,10 @@ def _corrected_gpu(found: v.Found, current: str | None) -> str | None:
                 and g.memory_gb is not None and round(g.memory_gb) == memory.value]  # fmt: skip
         if len(same) == 1:
             return same[0].id
-        return find_gpu(current).id if False else None
     return None
 
 
-def _all_gpus() -> list:  # type: ignore[type-arg]
+def _all_gpus() -> list[Gpu]:
     from tutor.mig.catalogue import gpus
 
     return list(gpus())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from tutor.mig.catalogue import Gpu, catalogue, gpus, normalise
 
@@ -46,7 +47,7 @@ def number_value(token: str) -> float:
 @dataclass(frozen=True)
 class Mention:
     kind: str
-    value: object
+    value: Any
     start: int
     end: int
     words: str
