@@ -32,6 +32,7 @@ _RESOURCE_CUE = re.compile(
     r"is)|which\s+resource|extended\s+resource|advertised\s+as|called\s+in\s+kubernetes|"
     r"what\s+is\s+it\s+called|what'?s\s+it\s+called|name\s+of\s+the\s+resource|resource\s+for|"
     r"how\s+do\s+(?:i|we|you)\s+request|resource\s+(?:called|string)|show\s+up\s+as|"
+    r"(?:named|called|name|known)\s+(?:as\s+)?in\s+(?:kubernetes|k8s)|"
     r"advertised|k8s\s+resource|kubernetes\s+resource|resource\s*\?",
     re.I,
 )
@@ -42,6 +43,9 @@ _TS_RESOURCE_CUE = re.compile(
     r"resource\s+limits",
     re.I,
 )
+_COUNT_WORD = re.compile(r"\bcount\b", re.I)
+_TS_ASKS = re.compile(r"\b(?:what|which|show|shows|see|sees|advertis\w*|report\w*|allocatable|"
+                      r"capacity|count|total|get|gives?|expose\w*|visible|list)\b", re.I)  # fmt: skip
 _TS_COUNT_CUE = re.compile(r"\b(?:allocatable|capacity|count|how\s+many|report|show|"
                            r"describe\s+node|advertis\w+\s+(?:as\s+)?(?:how\s+many|count))\b",
                            re.I)  # fmt: skip
@@ -77,14 +81,16 @@ _MAX_INSTANCES_CUE = re.compile(
     r"(?:max(?:imum)?|most|how\s+many|number\s+of|upper\s+limit|limit\s+(?:of|on))\s+"
     r"(?:number\s+of\s+)?(?:[a-z]+\s+){0,2}?(?:mig\s+)?(?:instances|slices|partitions|gpu\s+instances|mig\s+devices|"
     r"devices|mig\s+gpus|isolated\s+gpus|separate\s+gpus|tenants|pieces|parts|vgpus)|"
-    r"(?:max(?:imum)?|most)\s+(?:mig\s+)?instance\s+count|instance\s+count|"
+    r"(?:max(?:imum)?|most)\s+(?:mig\s+)?instance\s+count|instance\s+count|instance\s+limit|"
+    r"limit\s+(?:of|on)\s+(?:mig\s+)?instances|"
     r"max(?:imum)?\s+instances|instances\b.{0,60}\b(?:real\s+)?max(?:imum)?\b",
     re.I,
 )
 _PROFILE_LIST_CUE = re.compile(
     r"(?:what|which|list|show|all|available|supported)\s+(?:the\s+|mig\s+|of\s+the\s+)?"
     r"(?:mig\s+)?profiles|profiles?\s+(?:does|do|are|is|exist|available|supported)|"
-    r"(?:list|show)\s+(?:me\s+)?(?:the\s+)?(?:mig\s+)?profiles|profile\s+list|"
+    r"(?:list|show)\s+(?:me\s+)?(?:the\s+)?(?:mig\s+)?profiles|profile\s+(?:list|table)|"
+    r"table\s+of\s+(?:mig\s+)?profiles|"
     r"(?:list|show|name)\s+(?:every|all|each)\s+(?:the\s+)?(?:mig\s+)?profiles?|"
     r"(?:every|all)\s+(?:the\s+)?(?:mig\s+)?profiles?\s+(?:an?|the|on|of|for)",
     re.I,
@@ -101,6 +107,7 @@ _PACK_CUE = re.compile(r"\b(?:tenants?|workloads?|workspaces?|teams?|jobs?|servi
 _CONCEPTUAL = re.compile(
     r"^\s*(?:why|explain|describe|what\s+(?:does|do|is|are)\s+(?:the\s+)?(?:\"|')?[\w.+\- ]{0,30}"
     r"(?:\"|')?\s+(?:mean|stand\s+for|count|represent|refer\s+to|signify)|.*\bwhy\b|"
+    r".*\bdiffer(?:s|ent\s+from)?\b(?!\s+(?:layouts|partitions|configurations))|"
     r"what\s+is\s+(?:the\s+)?(?:difference|point|purpose|"
     r"meaning)|what'?s\s+the\s+(?:difference|point|meaning)|how\s+does\s+(?:mig|time[\s-]*slicing|"
     r"mps|the\s+scheduler|it)\s+(?:work|isolate|differ|schedule|compare)|how\s+do\s+(?:i|you)\s+"
@@ -239,8 +246,11 @@ def _profiles_on(g: Gpu, raws: list[str]) -> list[str] | None:
 
 def _choose_gpu(found: v.Found, draft: Draft, profile_raws: list[str]) -> str:
     """Set draft's gpu; return a clarifying question instead when it cannot be told."""
-    cands, words, _exact = _gpu_options(found)
+    cands, words, exact = _gpu_options(found)
     no_mig = found.first("no_mig")
+    if exact and len(cands) > 1:
+        # Two GPUs named outright ("an H100 94GB or an H200"): ask, don't pick one.
+        return f"Which GPU: {', '.join(g.id for g in cands[:-1])} or {cands[-1].id}?"
     if not cands:
         if no_mig is not None:
             return (f"I have no MIG data for the {no_mig.value}: it does not support MIG. "
@@ -320,7 +330,9 @@ def _read(text: str, low: str, found: v.Found) -> Outcome:
         # Time-slicing talk is a calculator question only when it counts something.
         if _PERFORMANCE.search(text) and not _HOW_MANY.search(text):
             return Outcome(conceptual=True)
-        if _HOW_MANY.search(text) or re.search(r"\d", text) or _RESOURCE_CUE.search(text):
+        if _HOW_MANY.search(text) or _TS_RESOURCE_CUE.search(text) or (
+            re.search(r"\d", text) and _TS_ASKS.search(text)
+        ):
             return _timeslice(text, found)
         return Outcome()
     if found.of("model") and (_FIT_WORDS.search(text) or found.of("profile")):
@@ -365,7 +377,7 @@ def _gpu_only(found: v.Found, tool: str, fld: str, unit: str) -> Outcome:
 
 def _placement(text: str, found: v.Found, profile_raws: list[str]) -> Outcome:
     q.find_slots(found)
-    how_many = bool(_HOW_MANY.search(text))
+    how_many = bool(_HOW_MANY.search(text) or _COUNT_WORD.search(text))
     if not how_many and not _VALID_CUE.search(text) and len(profile_raws) < 2:
         return Outcome()
     draft = Draft(tool="mig_capacity", field="count", unit="instances")
@@ -381,9 +393,12 @@ def _placement(text: str, found: v.Found, profile_raws: list[str]) -> Outcome:
     target: tuple[str, v.Mention] | None = None
     if how_many:
         hm = _HOW_MANY.search(text)
-        assert hm is not None
-        after = [p for p in named if p[1].start >= hm.start()]
-        target = after[0] if after else named[-1]
+        if hm is None:
+            # "1g.10gb count on ...": the profile named is the one counted.
+            target = named[0]
+        else:
+            after = [p for p in named if p[1].start >= hm.start()]
+            target = after[0] if after else named[-1]
     pinned: list[dict[str, Any]] = []
     existing: list[str] = []
     listed: list[str] = []

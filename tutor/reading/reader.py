@@ -56,7 +56,8 @@ def read(text: str, context: Context | None = None) -> Reading:
         corrected = _correct(clipped, ctx)
         if corrected is not None:
             return corrected
-    asking = intents.looks_like_question(clipped) or bool(_IMPERATIVE.search(clipped))
+    asking = (intents.looks_like_question(clipped) or bool(_IMPERATIVE.search(clipped))
+              or bool(_FRESH_QUESTION.search(clipped)))  # fmt: skip
     if ctx.phase in ("recall", "teach_back") and not asking:
         return Reading(kind="answer", text=clipped)
     found = calc.scan(clipped)
