@@ -45,7 +45,8 @@ _TS_RESOURCE_CUE = re.compile(
 )
 _COUNT_WORD = re.compile(r"\bcount\b", re.I)
 _TS_ASKS = re.compile(r"\b(?:what|which|show|shows|see|sees|advertis\w*|report\w*|allocatable|"
-                      r"capacity|count|total|get|gives?|expose\w*|visible|list)\b", re.I)  # fmt: skip
+                      r"capacity|count|total|get|gives?|expose\w*|visible|list)\b",
+                      re.I)  # fmt: skip
 _TS_COUNT_CUE = re.compile(r"\b(?:allocatable|capacity|count|how\s+many|report|show|"
                            r"describe\s+node|advertis\w+\s+(?:as\s+)?(?:how\s+many|count))\b",
                            re.I)  # fmt: skip

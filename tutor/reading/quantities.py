@@ -68,8 +68,10 @@ _REPLICAS = [
     ),
     re.compile(rf"(?<![\w.])({NUMBER})[\s-]*ways?\b", re.I),
     re.compile(r"(?<![\w.])(?:x|×)\s*(\d+)\b", re.I),
-    re.compile(r"time[\s-]*slic\w*\s+(?:at\s+|of\s+|by\s+)?(\d{1,4})\s*(?:x|×|[\s-]*ways?)(?![\w.])",
-               re.I),  # fmt: skip
+    re.compile(
+        r"time[\s-]*slic\w*\s+(?:at\s+|of\s+|by\s+)?(\d{1,4})\s*(?:x|×|[\s-]*ways?)(?![\w.])",
+        re.I,
+    ),
     re.compile(
         rf"(?:shared\s+by|between|among)\s+({NUMBER})\s*(?:pods?|tenants?|users|"
         r"workloads?|teams?|containers?)\b",
