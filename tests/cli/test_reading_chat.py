@@ -90,7 +90,7 @@ OPERATIONS = [
 async def test_each_operation_is_read_gated_and_computed(
     embedded: None, question: str, guess: str, tool: str, field: str, arguments: dict[str, Any]
 ) -> None:
-    opening, ask, reveal = _turns(await _chat([question, guess]))[:3]
+    _opening, ask, reveal = _turns(await _chat([question, guess]))[:3]
     reading = next(e for e in ask if e["type"] == "reading")
     assert reading["kind"] == "calculator" and reading["tool"] == tool
     assert reading["arguments"] == arguments
