@@ -120,3 +120,37 @@ async def test_an_invitation_that_leans_toward_an_option_is_cut(
     assert done is not None
     assert "Three tenants share one GPU" in done.text
     assert "most fair" not in done.text and done.replaced
+
+
+async def test_a_hosted_model_may_complete_a_reading_the_reader_could_not(
+    prompts: PromptSet,
+) -> None:
+    from tutor.gateway.types import ToolCall
+
+    plan = load_plan(LESSONS["lesson-23"])
+    call = ToolCall(id="1", name="mig_capacity",
+                    arguments='{"gpu": "H100-94GB", "profile": "1g.12gb"}')  # fmt: skip
+    model = ScriptedModel(NOTE, name="openai/hosted", local=False, tool_calls=[call])
+    engine = Engine(plan=plan, prompts=prompts, model=model)
+    engine.leave_lesson()
+    events = await _turn(engine.send("How many of the small ones fit on my H100?"))
+    done = _check(events)
+    assert done is not None and done.phase == "ask"
+    reading = next(e for e in events if e.type == "reading")
+    assert reading.kind == "calculator" and reading.tool == "mig_capacity"  # type: ignore[union-attr]
+    assert all(a.source == "assumed" for a in reading.assumed) and reading.assumed  # type: ignore[union-attr]
+    assert "I read this as:" in done.text and "read by openai/hosted" in done.text
+    assert not [e for e in events if e.type == "tool_result"], "still predict first"
+
+
+async def test_an_invalid_proposal_is_a_clarifying_question(prompts: PromptSet) -> None:
+    from tutor.gateway.types import ToolCall
+
+    plan = load_plan(LESSONS["lesson-23"])
+    call = ToolCall(id="1", name="mig_capacity", arguments='{"gpu": "H100-94GB"}')
+    model = ScriptedModel(NOTE, name="openai/hosted", local=False, tool_calls=[call])
+    engine = Engine(plan=plan, prompts=prompts, model=model)
+    engine.leave_lesson()
+    events = await _turn(engine.send("How many of the small ones fit on my H100?"))
+    reading = next(e for e in events if e.type == "reading")
+    assert reading.kind == "clarify"  # type: ignore[union-attr]

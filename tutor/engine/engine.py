@@ -50,7 +50,7 @@ from tutor.engine.state import EngineState, FreeQuestion
 from tutor.engine.turn import TurnWriter
 from tutor.engine.wording import Wording
 from tutor.gateway.types import ChatModel, GatewayError
-from tutor.reading import guess_for_field, read
+from tutor.reading import from_proposal, guess_for_field, read
 
 __all__ = ["Engine", "Hit", "Retriever"]
 
@@ -287,6 +287,12 @@ class Engine:
                 yield event
             return
         reading = read(text, self.flow.context())
+        if reading.kind == "clarify" and self.offer_tools and not reading.correction:
+            # The deterministic reading goes first; where it is incomplete a hosted model
+            # may propose the call, validated and shown like any other reading.
+            proposal = await self.wording.propose_call(text)
+            if proposal is not None:
+                reading = from_proposal(text, proposal[0], proposal[1], self.model.name)
         shown = reading_event(reading)
         if shown is not None:
             yield shown

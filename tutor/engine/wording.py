@@ -145,6 +145,24 @@ class Wording:
             return False
         return not self.strict or supported(sentence, allowed)
 
+    async def propose_call(self, question: str) -> tuple[str, dict[str, Any]] | None:
+        """A hosted model's single calculator call for a question the reader could not
+        complete; None when it proposes none or several."""
+        from tutor.mig.tools import openai_tools
+
+        values = dict(question=question, passages="", facts="")
+        messages = self.messages("free", values)
+        calls = []
+        async for chunk in self.model.stream(messages, tools=openai_tools(), max_tokens=200):
+            calls.extend(chunk.tool_calls)
+        if len(calls) != 1:
+            return None
+        try:
+            args = json.loads(calls[0].arguments or "{}")
+        except json.JSONDecodeError:
+            return None
+        return (calls[0].name, args) if isinstance(args, dict) else None
+
     async def tool_round(
         self,
         values: dict[str, str],

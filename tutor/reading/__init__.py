@@ -6,8 +6,17 @@ a clarifying question, or a free question. `describe(reading)` is the "I read th
 line shown to the learner before the result.
 """
 
-from tutor.reading.reader import describe, guess_for_field, read, summary
+from tutor.reading.reader import describe, from_proposal, guess_for_field, read, summary
 from tutor.reading.types import Argument, Context, Reading, ToolCall
 
-__all__ = ["Argument", "Context", "Reading", "ToolCall", "describe", "guess_for_field", "read",
-           "summary"]  # fmt: skip
+__all__ = [
+    "Argument",
+    "Context",
+    "Reading",
+    "ToolCall",
+    "describe",
+    "from_proposal",
+    "guess_for_field",
+    "read",
+    "summary",
+]

@@ -324,6 +324,47 @@ def _missing_profiles(draft: calc.Draft, gpu: str) -> list[str]:
     return list(dict.fromkeys(missing))
 
 
+# ---------------------------------------------------------------- a hosted model's proposal
+
+_FIELD_OF_TOOL = {
+    "mig_capacity": ("count", "instances"),
+    "mig_check": ("valid", ""),
+    "mig_fit": ("profile", ""),
+    "mig_timeslice": ("count", "logical GPUs"),
+    "mig_resource": ("resource", ""),
+    "mig_profiles": ("max_instances", "instances"),
+    "mig_enumerate": ("layouts", "layouts"),
+    "mig_pack": ("gpus_needed", "GPUs"),
+}
+
+
+def from_proposal(text: str, tool: str, arguments: dict[str, object], model: str) -> Reading:
+    """A tool call a hosted model proposed for a question the reader could not complete,
+    validated like any call and shown the same way; every argument is marked as the
+    model's reading, so the learner can correct it."""
+    from pydantic import ValidationError
+
+    from tutor.mig.tools import TOOLS
+
+    if tool not in _FIELD_OF_TOOL or tool not in TOOLS:
+        return Reading(kind="clarify", text=text,
+                       question="I couldn't read that as a calculator question: which GPU, "
+                       "profile or model do you mean?")  # fmt: skip
+    try:
+        TOOLS[tool].args_model.model_validate(arguments)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return Reading(kind="clarify", text=text,
+                       question=f"I can't compute that: {where}: {first['msg']}. What did you "
+                       "mean?")  # fmt: skip
+    fld, unit = _FIELD_OF_TOOL[tool]
+    call = ToolCall(tool=tool, arguments=dict(arguments), field=fld, unit=unit)
+    notes = [Argument(name=k, value=v_, source="assumed", words=f"read by {model}")
+             for k, v_ in arguments.items()]  # fmt: skip
+    return Reading(kind="calculator", text=text, call=call, arguments=notes, summary=summary(call))
+
+
 # ---------------------------------------------------------------- showing the reading
 
 _LABELS = {
