@@ -55,8 +55,7 @@ async def test_the_prompt_cases_render_every_prompt_file_for_a_hosted_model(
     plan: LessonPlan, prompts: PromptSet
 ) -> None:
     files = await rendered_by(echo_model("fake/hosted", local=False), plan, prompts)
-    # feedback.md is rendered in no situation at present; compare says so (tested below).
-    assert files == {f"{name}.md" for name in PROMPT_VARIABLES} - {"feedback.md"}
+    assert files == {f"{name}.md" for name in PROMPT_VARIABLES}
 
 
 async def test_the_prompt_cases_render_ask_md_for_the_embedded_model(
@@ -143,12 +142,13 @@ def test_a_teachers_prompt_edit_is_a_wording_diff_or_a_plain_notice(
         assert "ask.md differs, but no case rendered it" in page
 
 
-async def test_a_file_no_situation_renders_is_named_as_such(
+async def test_a_file_no_case_reached_is_named_with_its_situation(
     tmp_path: Path, plan: LessonPlan, prompts: PromptSet
 ) -> None:
     folder = tmp_path / "variant"
     shutil.copytree(PROJECT_ROOT / "prompts", folder)
-    (folder / "feedback.md").write_text("Be brief.\n", encoding="utf-8")
+    (folder / "teach_back.md").write_text("Be brief: $question $learner_answer $hits $misses "
+                                          "$model_answer\n", encoding="utf-8")
     variant = load_prompts(folder)
     model = echo_model("fake/hosted", local=False)
     cases = load_cases(PROMPT_CASES, plan)[:1]
@@ -163,12 +163,12 @@ async def test_a_file_no_situation_renders_is_named_as_such(
         runs.append((summary, results))
     (notice,) = prompt_notices(runs)
     assert notice.text == (
-        "feedback.md differs, but no case rendered it: the tutor renders feedback.md in no "
-        "situation at present"
+        "teach_back.md differs, but no case rendered it: no case reached a teach-back being "
+        "graded"
     )
     assert wording_changes(runs[0][1], runs[1][1]) == []
     page = html_report([("a", *runs[0]), ("b", *runs[1])])
-    assert "feedback.md differs" in page
+    assert "teach_back.md differs" in page
 
 
 async def test_replies_where_oracle_and_guard_disagree_are_listed_for_a_reader(

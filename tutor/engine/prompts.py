@@ -19,7 +19,6 @@ PROMPT_VARIABLES: dict[str, frozenset[str]] = {
     "reveal": frozenset(
         {"step_title", "question", "guess", "verdict", "answer", "explanation", "facts", "passages"}
     ),
-    "feedback": frozenset({"guess", "answer", "misconception"}),
     "recall": frozenset({"question", "learner_answer", "model_answer", "hits", "misses"}),
     "teach_back": frozenset({"question", "learner_answer", "hits", "misses", "model_answer"}),
     "free": frozenset({"question", "passages", "facts"}),
