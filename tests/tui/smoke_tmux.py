@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -45,7 +46,9 @@ def wait_for(session: str, check: object, timeout: float, what: str) -> str:
 
 def status(screen: str) -> str:
     """The app's activity, from the status line (just above the footer)."""
-    for line in reversed(screen.splitlines()[-3:]):
+    # tmux may pad the capture with blank rows below the app, so look above those.
+    lines = screen.rstrip("\n ").splitlines()
+    for line in reversed(lines[-3:]):
         if "│" in line and ("local" in line or "remote" in line):
             return line.rsplit("│", 1)[1].strip()
     return ""
@@ -85,9 +88,12 @@ def main() -> int:
         default=os.environ.get("SMOKE_HOME"),
         help="TUTOR_HOME to use (default: a fresh temporary one)",
     )
+    parser.add_argument("--session", default=f"tutor-smoke-{os.getpid()}", help="tmux session")
     args = parser.parse_args()
+    # A timeout's SIGTERM must still run the cleanup below, or the tmux session outlives us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    session = f"tutor-smoke-{os.getpid()}"
+    session = args.session
     with tempfile.TemporaryDirectory() as scratch:
         env = {"TUTOR_HOME": args.home or scratch}
         for name in ("TUTOR_LESSON_PLAN", "TUTOR_SCRIPTED_DELAY", "TUTOR_SCRIPTED_LOAD_S"):

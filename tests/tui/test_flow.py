@@ -49,7 +49,8 @@ def static_text(widget: Static) -> str:
 def shown_as_saved(app: TutorApp, built: Built) -> None:
     """Every message on screen is the engine's saved turn: streamed text equals saved text."""
     saved = built.engine.transcript()
-    on_screen = list(app.query(MessageView))
+    # A message the engine did not answer stays on screen, marked, and is not saved.
+    on_screen = [m for m in app.query(MessageView) if not m.has_class("failed")]
     assert [(m.role, m.text.strip()) for m in on_screen] == [
         (e.role, e.text.strip()) for e in saved
     ]
@@ -225,31 +226,52 @@ async def test_trying_another_partition_runs_the_calculator_directly(
         assert len(built.engine.transcript()) == saved
 
 
-async def test_provider_failure_notifies_and_restores_the_input(
+async def test_provider_failure_before_a_verdict_restores_the_input(
     make_app: AppMaker, built: Built
 ) -> None:
-    # A hosted model words the reveal, so the reveal is where the provider can fail.
-    app = make_app(model="openai/scripted")
+    # A hosted model words the recall feedback and the next question: the provider can
+    # fail there before anything is decided, and the session must stay as it was.
+    app = make_app(lesson=COUNTING, model="openai/scripted")
     async with app.run_test(size=SIZE) as pilot:
         notes = Notes(app)
         await settle(pilot)
-        before = len(app.query(MessageView))
-        saved = len(built.engine.transcript())
-        built.model.fail_after = 0
         await type_and_send(pilot, "B")
+        before = len(app.query(MessageView))
+        saved, phase = len(built.engine.transcript()), built.engine.phase
+        built.model.fail_after = 0
+        await type_and_send(pilot, RECALL_ANSWER)
         assert any("broke halfway" in m for m in notes.errors())
-        assert app.chat_input.text == "B"
+        assert app.chat_input.text == RECALL_ANSWER
         messages = list(app.query(MessageView))
         assert len(messages) == before + 1, "earlier messages stay, the learner's is kept"
         assert messages[-1].has_class("failed")
         assert "back in the input" in static_text(messages[-1].query_one(".msg-note", Static))
-        assert len(built.engine.transcript()) == saved and built.engine.phase == "ask"
-        # The session goes on: the next message is answered.
+        assert len(built.engine.transcript()) == saved and built.engine.phase == phase
+        # The session goes on: the same text, sent again, is answered.
         built.model.fail_after = None
         app.chat_input.clear()
+        await type_and_send(pilot, RECALL_ANSWER)
+        assert "count" in app.cards
+        shown_as_saved(app, built)
+
+
+async def test_provider_failure_after_a_verdict_keeps_the_verdict(
+    make_app: AppMaker, built: Built
+) -> None:
+    app = make_app(model="openai/scripted")  # a hosted model words the reveal
+    async with app.run_test(size=SIZE) as pilot:
+        notes = Notes(app)
+        await settle(pilot)
+        built.model.fail_after = 0
         await type_and_send(pilot, "B")
+        assert any("broke halfway" in m for m in notes.errors())
         card = card_for(app, "step-1")
         assert card.verdict is not None and card.verdict.correct
+        assert built.engine.phase != "ask", "the engine keeps the verdict"
+        assert app.chat_input.text == "", "nothing to send again"
+        reply = tutor_messages(app)[-1]
+        assert "verdict stand" in static_text(reply.query_one(".msg-note", Static))
+        assert not list(app.query(MessageView))[-2].has_class("failed")
 
 
 async def test_an_engine_bug_is_logged_with_its_traceback_not_called_a_silent_model(
@@ -398,16 +420,7 @@ COUNTING_WALK = ("B", RECALL_ANSWER, "7", "The compute slices: seven of them.")
     ("lesson", "walk"),
     [
         pytest.param(None, LESSON_23_WALK, id="shipped-lesson"),
-        pytest.param(
-            COUNTING,
-            COUNTING_WALK,
-            id="counting-lesson",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="issue 13, known engine bug: after a step without a recall the next "
-                "question is streamed but left out of TurnDone.text; the turn writer fixes it",
-            ),
-        ),
+        pytest.param(COUNTING, COUNTING_WALK, id="counting-lesson"),
     ],
 )
 async def test_every_turn_on_screen_is_the_saved_turn(

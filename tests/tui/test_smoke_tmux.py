@@ -20,15 +20,20 @@ SCRIPT = Path(__file__).with_name("smoke_tmux.py")
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_app_answers_in_a_real_terminal() -> None:
     real = os.environ.get("TUTOR_SMOKE_REAL") == "1"
-    command = [sys.executable, str(SCRIPT), "--python", sys.executable]
+    session = f"tutor-smoke-test-{os.getpid()}"
+    command = [sys.executable, str(SCRIPT), "--python", sys.executable, "--session", session]
     if not real:
         command.append("--scripted")
-    done = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=900 if real else 300,
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=900 if real else 300,
+            check=False,
+        )
+    finally:
+        # A timed-out run is killed before it can close its session.
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "smoke ok" in done.stdout

@@ -79,6 +79,7 @@ class _Turn:
     records: list[ToolRecord] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
     readings: list[str] = field(default_factory=list)
+    verdict_out: bool = False
     graded: Graded | None = None
     deltas: int = 0
     first_delta: float = 0.0
@@ -424,6 +425,7 @@ class TutorApp(App[None]):
             self._sync_side()
         elif kind == "verdict":
             verdict = cast("Verdict", event)
+            turn.verdict_out = True
             target = self.cards.get(verdict.step_id) or turn.card
             if target is not None:
                 target.show_verdict(verdict)
@@ -501,24 +503,34 @@ class TutorApp(App[None]):
     async def _crashed(self, exc: Exception, turn: _Turn) -> None:
         log.error("the engine raised during a turn", exc_info=exc)
         where = f"; details in {self.log_file}" if self.log_file else ""
-        await self._failed(
-            None, turn, message=f"the tutor hit a bug ({type(exc).__name__}: {exc}){where}"
+        self.notify(
+            f"the tutor hit a bug ({type(exc).__name__}: {exc}){where}",
+            title="Tutor error",
+            severity="error",
+            timeout=15,
         )
+        await self._take_back(turn, turn.learner_text)
 
-    async def _failed(
-        self, event: TurnFailed | None, turn: _Turn, *, message: str | None = None
-    ) -> None:
+    async def _failed(self, event: TurnFailed, turn: _Turn) -> None:
+        self.notify(
+            event.message or "the model did not answer",
+            title="No reply",
+            severity="error",
+            timeout=8,
+        )
+        if turn.verdict_out:
+            # Once a verdict is out the engine keeps the turn and the committed guess: so
+            # does the chat, and there is nothing to send again.
+            turn.failed = True
+            if turn.tutor_msg is not None:
+                await turn.tutor_msg.finish()
+                turn.tutor_msg.set_note("the model failed here; your guess and its verdict stand")
+            return
+        await self._take_back(turn, event.learner_text or turn.learner_text)
+
+    async def _take_back(self, turn: _Turn, text: str) -> None:
+        """An unanswered turn: the learner's text back in the input, the partial reply gone."""
         turn.failed = True
-        if event is None:
-            self.notify(message or "", title="Tutor error", severity="error", timeout=15)
-        else:
-            self.notify(
-                event.message or "the model did not answer",
-                title="No reply",
-                severity="error",
-                timeout=8,
-            )
-        text = (event.learner_text if event else "") or turn.learner_text
         if text:
             box = self.chat_input
             existing = box.text.strip()
