@@ -154,3 +154,30 @@ async def test_an_invalid_proposal_is_a_clarifying_question(prompts: PromptSet) 
     events = await _turn(engine.send("How many of the small ones fit on my H100?"))
     reading = next(e for e in events if e.type == "reading")
     assert reading.kind == "clarify"  # type: ignore[union-attr]
+
+
+async def test_a_free_answer_says_when_only_the_keyword_search_answered(
+    prompts: PromptSet,
+) -> None:
+    from tutor.engine.events import Citation
+
+    class _Hit:
+        def to_citation(self) -> Citation:
+            return Citation(id="k", title="Notes", section="Replicas",
+                            text="Time-slicing advertises replicas of one GPU.")  # fmt: skip
+
+    class _Loading:
+        last_mode = "keyword"
+
+        def search(self, query: str, k: int = 5, **_: object) -> list[_Hit]:
+            return [_Hit()]
+
+    plan = load_plan(LESSONS["lesson-23"])
+    engine = Engine(plan=plan, prompts=prompts, model=ScriptedModel(NOTE, name="local/x"),
+                    retriever=_Loading())  # fmt: skip
+    engine.leave_lesson()
+    done = _check(await _turn(engine.send("What does time-slicing advertise?")))
+    assert done is not None and "keyword search: the full search is still loading" in done.text
+    _Loading.last_mode = "hybrid"
+    done = _check(await _turn(engine.send("What does time-slicing advertise?")))
+    assert done is not None and "keyword search" not in done.text

@@ -209,7 +209,11 @@ async def answer_free(eng: Engine, turn: TurnWriter, question: str) -> AsyncIter
         for delta in turn.block(excerpt_answer(citations, question)):
             yield delta
     if citations:
-        for delta in turn.block(sources_line(citations)):
+        line = sources_line(citations)
+        if eng.sources.last_mode == "keyword":
+            # Said plainly: the dense search was still loading, so only words were matched.
+            line += " (keyword search: the full search is still loading)"
+        for delta in turn.block(line):
             yield delta
     for delta in turn.block(flow.back_to_lesson()):
         yield delta

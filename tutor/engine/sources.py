@@ -62,6 +62,12 @@ class Sources:
             if withhold_passage(f"{c.label}\n{c.text}", key, added=c.added) is None
         ][:3]
 
+    @property
+    def last_mode(self) -> str | None:
+        """How the corpus answered the latest search: plan, keyword or hybrid (or None)."""
+        mode = getattr(self.retriever, "last_mode", None)
+        return mode if isinstance(mode, str) else None
+
     def search_plan(self, query: str, k: int, *, revealed: int) -> list[Citation]:
         """Rank the plan's revealed steps by shared words: later explanations are answers
         still to be guessed."""
