@@ -217,7 +217,7 @@ def _reading_cost(text: str) -> float:
     ],
 )
 def test_reading_is_linear_in_the_answer(unit: str) -> None:
-    # Four times the text costs four times as much to read, as it does to tokenize (one
+    # More text costs proportionally more to read, as it does to tokenize (one
     # regex pass): the ratio between the two stays flat. A reader that rescanned or
     # backtracked would make it grow with the length. Measured against tokenizing, so a
     # machine busy with other work, or caches, slow both alike.
@@ -225,5 +225,7 @@ def test_reading_is_linear_in_the_answer(unit: str) -> None:
     small = unit * (size // len(unit) + 1)
     while _seconds(tokenize, small) < 0.01 and len(small) < 400_000:
         small *= 2
-    growth = _reading_cost(small * 4) / _reading_cost(small)
-    assert growth < 2.5, f"reading cost grew x{growth:.1f} for x4 text"
+    # Eight times the text: a quadratic reader's ratio would grow about x8, a linear one's
+    # stays near x1; x3 leaves room for a busy machine without hiding a rescan.
+    growth = _reading_cost(small * 8) / _reading_cost(small)
+    assert growth < 3.0, f"reading cost grew x{growth:.1f} for x8 text"
