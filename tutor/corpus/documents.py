@@ -29,6 +29,8 @@ ADDED_KIND = "user"
 def is_added(doc_or_source: str) -> bool:
     """True for a learner-added document, by its doc name ('user/...') or source ('user:...')."""
     return doc_or_source.startswith((ADDED_DOC_PREFIX, ADDED_SOURCE_PREFIX))
+
+
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
 
 # Bumped whenever chunk boundaries or ids change, so an old index is rebuilt, not mixed.
