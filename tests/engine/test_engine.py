@@ -13,6 +13,7 @@ from tutor.engine.events import (
     Citation,
     Event,
     PredictionRequested,
+    TextDelta,
     ToolResult,
     TurnDone,
     TurnFailed,
@@ -251,6 +252,8 @@ async def test_provider_failure_mid_reveal_keeps_the_committed_guess(
     saved = engine.transcript()
     assert saved[-2].role == "learner" and saved[-2].text == "B"
     assert "The model failed here" in saved[-1].text
+    streamed = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert streamed == saved[-1].text
     # Guessing again is not a second first guess: the lesson has moved on to recall.
     engine.model = ScriptedModel("Fine.")
     again = await collect(engine.send("B"))

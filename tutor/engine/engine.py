@@ -258,7 +258,11 @@ class Engine:
                 self.wording.take_rendered()
                 yield TurnFailed(message=str(exc), learner_text=learner or "")
                 return
-            turn.block(f"(The model failed here: {exc}. Your guess and its verdict are kept.)")
+            # Streamed as well as saved: what the learner saw is what the transcript keeps.
+            for delta in turn.block(
+                f"(The model failed here: {exc}. Your guess and its verdict are kept.)"
+            ):
+                yield delta
             done = self._finish(turn)
             self._log(learner, done)
             yield TurnFailed(message=str(exc), learner_text="")
