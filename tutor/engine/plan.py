@@ -57,7 +57,6 @@ class CalculatorKey(BaseModel):
 
 class PassageRef(BaseModel):
     query: str = Field(description="retrieval query that finds the supporting passage")
-    doc: str | None = Field(None, description="restrict to this corpus document (file stem)")
 
 
 # What a claim can be about. "answer" is the thing the question asks for, used when the

@@ -42,7 +42,6 @@ class EngineState(BaseModel):
     committed: str | None = None
     outcomes: dict[str, StepOutcome] = Field(default_factory=dict)
     free: FreeQuestion | None = None
-    nudges: int = 0
     last_call: dict[str, Any] | None = None
     """The last calculator call read from the learner, which a correction amends."""
     last_arguments: list[dict[str, Any]] = Field(default_factory=list)

@@ -37,7 +37,6 @@ BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 # Keyword arguments the gateway adds to each litellm call for this provider;
 # litellm hands unknown keywords through to the handler's optional_params.
-SPEC_KEYS = ("gguf_path", "n_ctx", "n_threads")
 
 RAM_CACHE_BYTES = 256 << 20
 PACE_S = 0.02
