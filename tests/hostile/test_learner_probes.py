@@ -11,6 +11,7 @@ import pytest
 
 from tests.fakes import ScriptedModel
 from tutor.cli import chat as chat_cli
+from tutor.engine import factory
 from tutor.engine.engine import Engine
 from tutor.engine.events import Event, ReadingShown, TextDelta, TurnDone, TurnFailed, Verdict
 from tutor.engine.plan import LessonPlan, load_plan
@@ -55,8 +56,13 @@ async def test_a_crafted_time_slicing_line_reads_in_bounded_time(
 
 
 async def test_a_5000_digit_number_is_one_line_not_a_traceback(
-    plan: LessonPlan, prompts: PromptSet
+    plan: LessonPlan, prompts: PromptSet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    real = factory.build_engine
+    def build(settings: object, **kw: object) -> object:
+        return real(settings, **{**kw, "use_corpus": False})  # type: ignore[arg-type]
+
+    monkeypatch.setattr(factory, "build_engine", build)
     out = io.StringIO()
     inp = io.StringIO("With time-slicing, " + "9" * 5000 + " GPUs x 5 replicas: how many?\n")
     code = await chat_cli.run_plain(load_settings(), jsonl=False, resume=False, inp=inp,
