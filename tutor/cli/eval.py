@@ -1,4 +1,8 @@
-"""`tutor eval ...` commands."""
+"""`tutor eval ...` commands.
+
+Over 400 lines: one small function per `tutor eval` subcommand; the reading and answer
+commands live in their own modules.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""`tutor mig ...`: the MIG calculator from the shell. Tables by default, --json for scripts."""
+"""`tutor mig ...`: the MIG calculator from the shell. Tables by default, --json for scripts.
+
+Over 400 lines: one thin command per calculator operation, each a table and a --json
+form.
+"""
 
 from __future__ import annotations
 

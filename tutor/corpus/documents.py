@@ -2,6 +2,9 @@
 
 Pure Python (plus front-matter/YAML and, for HTML only, markdownify): nothing here
 touches the embedding model or Chroma, so chunking is cheap to test exhaustively.
+
+Over 400 lines: each source format's reader and the chunker it feeds, which share the
+chunk ids the index depends on.
 """
 
 from __future__ import annotations

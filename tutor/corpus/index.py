@@ -1,4 +1,8 @@
-"""Incremental index builds: a manifest of file hashes decides what to embed, upsert and delete."""
+"""Incremental index builds: a manifest of file hashes decides what to embed, upsert and delete.
+
+Over 400 lines: the manifest, resumable builds, repair and the plan-passage table are
+one build's steps.
+"""
 
 from __future__ import annotations
 

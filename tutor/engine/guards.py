@@ -1,4 +1,8 @@
-"""Deterministic checks on what the model wrote: the reveal gate and grounded numbers."""
+"""Deterministic checks on what the model wrote: the reveal gate and grounded numbers.
+
+Over 400 lines: every guard reads the same answer key; keeping them together keeps the
+gate's rules in one place to review.
+"""
 
 from __future__ import annotations
 

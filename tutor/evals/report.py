@@ -1,4 +1,8 @@
-"""What a person reads: the run summary table, run-to-run changes and the HTML report."""
+"""What a person reads: the run summary table, run-to-run changes and the HTML report.
+
+Over 400 lines: the terminal table, the compare and the HTML report render the same run
+data.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,9 @@
 """The runner: solve every case (or read it from the cache), score it, judge a sample,
-write the results and decide the gates."""
+write the results and decide the gates.
+
+Over 400 lines: solving, caching, judging and gating one run share its options and
+results.
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,8 @@ Each scorer is a small function `(case, transcript, context) -> Score`. `passed`
 when the check does not apply to the case (no reveal happened, say), so pass rates count
 only cases the check could judge. Scorers read the engine's typed events and the
 per-phase segments the solver records; none of them matches the engine's Markdown.
+
+Over 400 lines: one small scorer function per check, each on the typed events.
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """Gateway: the one ChatModel the tutor uses, for the embedded model and any litellm model.
 
 litellm is imported on first use, not at import time: it takes seconds to load.
+
+Over 400 lines: retries, the whole-reply deadline, error classification and redaction
+wrap every model call alike.
 """
 
 from __future__ import annotations

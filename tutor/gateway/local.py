@@ -9,6 +9,9 @@ One ``Llama`` object per (path, n_ctx) lives for the whole process. Reusing it
 matters: llama.cpp keeps the KV cache of the previous call and re-evaluates
 only the tokens after the longest shared prefix, which is what keeps the
 first-token latency of a long tutoring conversation low on two CPU cores.
+
+Over 400 lines: llama.cpp loading, prefix reuse, streaming and the litellm provider shim
+are one resource's lifecycle.
 """
 
 from __future__ import annotations

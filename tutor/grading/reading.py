@@ -16,6 +16,9 @@ The reader is a small set of rules over tokens, not a parser:
   of its scope: the clause end, a comma, or an "and" that starts a new verb.
 * **Comparison**: "X isolates better than Y" says the opposite of Y; "X just as well as Y",
   "like Y" and "both X and Y" say the same of Y.
+
+Over 400 lines: clause, subject and polarity rules interact; splitting them would hide
+the order they run in.
 """
 
 from __future__ import annotations

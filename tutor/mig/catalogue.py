@@ -2,6 +2,9 @@
 
 Every value comes from the verified reference (see build_catalogue.py). A `None` means
 "not verified" and is kept as such; callers must say "unknown" rather than guess.
+
+Over 400 lines because the typed catalogue and its lookups (GPU, profile, model by any
+alias) change together.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 The default is the lesson's cluster: 4 x H100 94GB, time-slicing x5 (20 logical GPUs),
 MIG disabled, and a 27B model that wants a whole GPU. Importers read a device-plugin
 time-slicing ConfigMap and `nvidia-smi mig -lgip` / `-lgipp` text.
+
+Over 400 lines: the cluster file and its importers (-lgip, -lgipp, ConfigMaps) share one
+model and are tested as a set.
 """
 
 from __future__ import annotations

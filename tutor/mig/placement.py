@@ -5,6 +5,8 @@ grid, starting only at one of P's listed start slots; instances may not overlap;
 profile has its own instance limit; the GPU has an overall instance limit; at most one
 media-extension (+me) instance exists per GPU. Grids are at most 12 slots wide, so a
 bitmask plus a memoised depth-first search is exact and fast.
+
+Over 400 lines: the exact placement solver and the explanations of its answers.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ The operation is chosen from cue words; the arguments come from the vocabulary f
 Each argument is stated (with the words it came from) or assumed (with the default
 named). A required argument that is missing, or two GPUs it could mean, becomes a
 clarifying question instead of a guess.
+
+Over 400 lines: one reader per calculator operation, sharing the cue patterns at the
+top.
 """
 
 from __future__ import annotations

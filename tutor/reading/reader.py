@@ -3,6 +3,9 @@
 Order matters and is the policy: an explicit command, then a guess for what is pending,
 then a correction of the last calculator reading, then a calculator question, then an
 answer (recall, teach-back), then a free question.
+
+Over 400 lines: the reading policy, corrections and the "I read this as" wording, which
+must agree with each other.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""The learner's app: chat in the centre, progress on the left, sources and calculator right."""
+"""The learner's app: chat in the centre, progress on the left, sources and calculator right.
+
+Over 400 lines: the app's key bindings and event handlers; its widgets live in
+tui/widgets/.
+"""
 
 from __future__ import annotations
 
