@@ -26,7 +26,9 @@ def embedded(monkeypatch: pytest.MonkeyPatch) -> None:
     real = factory.build_engine
 
     def build(settings: Any, **kwargs: Any) -> Any:
+        # Loaded before the turn, not behind it: no loader thread outlives the test.
         kwargs["use_corpus"] = False
+        kwargs["background"] = False
         return real(settings, **kwargs)
 
     monkeypatch.setattr(factory, "build_engine", build)
