@@ -105,8 +105,10 @@ async def test_each_operation_is_read_gated_and_computed(
     expected = dispatch(tool, arguments).result
     assert done["tool_calls"][0]["name"] == tool
     assert done["tool_calls"][0]["result"] == expected
-    # The reading is stated before the result.
+    # The reading is stated before the result, and a yes/no answer is worded as asked.
     assert done["text"].index("I read this as:") < done["text"].index(verdict["answer"])
+    if field == "fits":
+        assert verdict["answer"] in ("yes, it fits", "no, it does not fit")
 
 
 async def test_a_correction_recomputes_without_a_second_prediction(embedded: None) -> None:

@@ -101,7 +101,7 @@ async def reveal_free(eng: Engine, turn: TurnWriter, guess: str,
         answer, correct = "unknown", False
         head = outcome.text
     else:
-        answer = display(value, free.key.unit)
+        answer = display(value, free.key.unit, free.key.field)
         correct = same_answer(guess, value, 0.0)
         verdict = "**Right!**" if correct else "**Not quite.**"
         head = f"{verdict} You guessed {guess}; the calculator says **{answer}**."

@@ -140,8 +140,11 @@ def outcome_text(key: CalculatorKey, record: ToolRecord) -> CalcOutcome:
     return CalcOutcome()
 
 
-def display(value: Any, unit: str) -> str:
+def display(value: Any, unit: str, field: str = "valid") -> str:
     if isinstance(value, bool):
+        # A yes/no answer in the words of its question: a layout is valid, a model fits.
+        if field == "fits":
+            return "yes, it fits" if value else "no, it does not fit"
         return "yes, valid" if value else "no, not valid"
     if isinstance(value, float):
         value = normalise(value)

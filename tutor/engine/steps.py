@@ -135,7 +135,7 @@ async def reveal_step(
             yield event
         turn.tools.append(record)
         answer_value = field_value(record, step.numeric.field)
-        answer = display(answer_value, step.numeric.unit)
+        answer = display(answer_value, step.numeric.unit, step.numeric.field)
         correct = same_answer(guess, answer_value, step.tolerance)
         misconception = None if correct else numeric_misconception(guess, answer_value)
         facts = facts_text(record)
