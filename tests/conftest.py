@@ -22,3 +22,29 @@ def _isolated_home(
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
     yield home
+
+
+@pytest.fixture
+def no_provider_keys(_isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """No real provider key is visible and nothing reaches for the network on its own
+    (the gateway and hostile probes use it for every test)."""
+    from tutor.gateway import offline
+
+    for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    offline.apply()
+    yield _isolated_home
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Backoff sleeps are recorded instead of slept."""
+    from tutor.gateway import gateway
+
+    recorded: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr(gateway, "_sleep", fake_sleep)
+    return recorded

@@ -9,31 +9,10 @@ from typing import Any
 import pytest
 from gateway_helpers import Script
 
-from tutor.gateway import offline
-
 
 @pytest.fixture(autouse=True)
-def _gateway_isolation(_isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    # The root conftest already gives each test its own home and config; the gateway
-    # tests also must never see a real provider key.
-    for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
-        monkeypatch.delenv(key, raising=False)
-    offline.apply()
-    yield _isolated_home
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Backoff sleeps are recorded instead of slept."""
-    from tutor.gateway import gateway
-
-    recorded: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(gateway, "_sleep", fake_sleep)
-    return recorded
+def _keys(no_provider_keys: Path) -> Path:
+    return no_provider_keys
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from tests.hostile.fake_openai import FakeServer
-from tutor.gateway import offline
 
 
 @pytest.fixture(scope="session")
@@ -22,22 +21,7 @@ def fake_server() -> Iterator[FakeServer]:
 
 
 @pytest.fixture(autouse=True)
-def _no_real_keys(_isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
-        monkeypatch.delenv(key, raising=False)
-    offline.apply()
-    yield _isolated_home
+def _keys(no_provider_keys: Path) -> Path:
+    return no_provider_keys
 
 
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Backoff sleeps are recorded instead of slept."""
-    from tutor.gateway import gateway
-
-    recorded: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(gateway, "_sleep", fake_sleep)
-    return recorded
