@@ -76,11 +76,6 @@ _VALID_CUE = re.compile(r"\bcan\s+(?:an?|the|my|one|this)\s+[\w\s-]{0,30}?\b(?:r
                         r"combine|fit|get|do|partition|split|carve)|partition(?:ed)?\s+(?:as|"
                         r"into)|at\s+the\s+same\s+time|side\s+by\s+side|alongside)\b",
                         re.I)  # fmt: skip
-_ADD_CUE = re.compile(r"\b(?:add|more|another|else|additional|extra|remaining|left|still|"
-                      r"beside|besides|next\s+to|alongside|room\s+for|on\s+top)\b",
-                      re.I)  # fmt: skip
-_ALREADY = re.compile(r"\b(?:already|existing|in\s+use|there|taken|occupied|running|"
-                      r"created|placed|sits?|sitting|pinned|reserved)\b", re.I)  # fmt: skip
 _MAX_INSTANCES_CUE = re.compile(
     r"(?:max(?:imum)?|most|how\s+many|number\s+of|upper\s+limit|limit\s+(?:of|on))\s+"
     r"(?:number\s+of\s+)?(?:[a-z]+\s+){0,2}?(?:mig\s+)?(?:instances|slices|partitions|gpu\s+instances|mig\s+devices|"
@@ -129,7 +124,6 @@ _FIT_WORDS = re.compile(
     re.I,
 )
 
-SMALLEST_NOTE = "the smallest profile that holds it"
 _UNKNOWN_MODEL = re.compile(
     r"(?<![\w.])((?:mistral|mixtral|llama|qwen|gemma|phi|deepseek|falcon|gpt|yi|olmo|command)"
     r"[\w.\-]*(?:[\s-]+\d+(?:\.\d+)?[bm]\b)?|(\d+(?:\.\d+)?)\s*b(?:illion)?(?:[\s-]+param\w*)?"

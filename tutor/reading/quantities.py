@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from tutor.reading.vocabulary import NUMBER, Found, Mention, TooLarge, number_value
+from tutor.reading.vocabulary import NUMBER, Found, Mention, number_value
 
 _K = r"(?:\s*(k|m)\b)?"
 
@@ -84,7 +84,6 @@ _SLOT = re.compile(
     r"(?:slot\s*)?(\d{1,2})\b|@\s*(\d{1,2})\b",
     re.I,
 )
-_TENANT_SIZE = re.compile(rf"(?<![\w.])({NUMBER})\s*(gib|gb|g)\b", re.I)
 
 
 def _value(token: str, scale: str | None = None, *, k: int = 1024) -> float:
@@ -241,7 +240,6 @@ def find_tenant_sizes(found: Found) -> list[Mention]:
     return out
 
 
-_FREE_NUMBER = re.compile(rf"(?<![\w.]){NUMBER}(?![\w.]|\.\d)", re.I)
 _ANY_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 
 
@@ -252,10 +250,3 @@ def free_numbers(found: Found) -> list[str]:
         if not found.overlaps(m.start(), m.end()):
             out.append(m.group(0))
     return out
-
-
-def checked_number(token: str) -> float:
-    try:
-        return number_value(token)
-    except (TooLarge, ValueError) as exc:
-        raise TooLarge(str(exc)) from exc
