@@ -228,12 +228,18 @@ async def test_commit_refuses_a_non_guess(make_engine: MakeEngine) -> None:
 async def test_provider_failure_before_a_verdict_keeps_the_session(
     make_engine: MakeEngine,
 ) -> None:
-    engine = make_engine(ScriptedModel("one two three four five six", fail_after=2))
+    engine = make_engine(ScriptedModel("one two three four five six", fail_after=2,
+                                       name="fake/hosted", local=False))  # fmt: skip
     engine.goto("step-1")
     before = engine.state.model_copy(deep=True)
-    # The ask invitation is the model's: a failure there leaves the session as it was.
-    events = await collect(engine.send("What does time-slicing share?"))
-    assert engine.state == before or [e for e in events if isinstance(e, TurnDone)]
+    question = "What does a GPU instance share with its neighbours?"
+    events = await collect(engine.send(question))
+    failed = [e for e in events if isinstance(e, TurnFailed)]
+    # Nothing was decided yet: the session is as it was and the text goes back to the face.
+    assert failed and failed[0].learner_text == question
+    assert engine.state == before
+    assert not [e for e in events if isinstance(e, TurnDone)]
+    assert not [e for e in engine.transcript() if e.text == question]
 
 
 async def test_provider_failure_mid_reveal_keeps_the_committed_guess(
