@@ -136,6 +136,33 @@ async def test_a_missing_gpu_gets_one_short_question(embedded: None) -> None:
     assert not [e for e in ask if e["type"] == "tool_result"]
 
 
+async def test_the_answer_to_that_question_completes_the_calculation(embedded: None) -> None:
+    turns = _turns(await _chat(["How many 1g.10gb instances fit on an A100?", "the 80GB one",
+                                "7"]))  # fmt: skip
+    asked, answered, revealed = turns[1], turns[2], turns[3]
+    assert "Which GPU: A100-40GB or A100-80GB?" in asked[-1]["text"]
+    reading = next(e for e in answered if e["type"] == "reading")
+    assert reading["kind"] == "calculator"
+    assert reading["arguments"] == {"gpu": "A100-80GB", "profile": "1g.10gb"}
+    assert "on the A100-80GB" in answered[-1]["text"]
+    # Predict first, as for any calculator question; then the calculator's count.
+    assert [e for e in answered if e["type"] == "prediction_requested" and e["step_id"] == "free"]
+    assert not [e for e in answered if e["type"] == "tool_result"]
+    verdict = next(e for e in revealed if e["type"] == "verdict")
+    expected = dispatch("mig_capacity", {"gpu": "A100-80GB", "profile": "1g.10gb"}).result
+    assert verdict["answer"] == f"{expected['count']} instances" and verdict["correct"]
+
+
+async def test_a_new_topic_leaves_the_question_asked_back(embedded: None) -> None:
+    turns = _turns(await _chat(["How many 1g.10gb instances fit on an A100?",
+                                "What is a MIG slice?", "80gb"]))  # fmt: skip
+    free, later = turns[2], turns[3]
+    assert next(e for e in free if e["type"] == "reading")["kind"] == "free"
+    # The question asked back is gone: "80gb" alone completes nothing.
+    assert not [e for e in later if e["type"] == "tool_result"]
+    assert not [e for e in later if e["type"] == "reading" and e["kind"] == "calculator"]
+
+
 def test_tutor_ask_with_a_guess_shows_the_reading_then_the_result(embedded: None) -> None:
     result = runner.invoke(app, ["ask", "Which H100 80GB profile holds Qwen2.5-7B in 4-bit?",
                                  "--guess", "1g.10gb", "--jsonl"])  # fmt: skip

@@ -77,6 +77,39 @@ async def test_first_question_and_reveal_arrive_while_the_model_is_still_loading
     gate.opened.set()
 
 
+async def _started(gate: Gate, timeout: float = 10.0) -> bool:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while gate.calls == 0 and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
+    return gate.calls > 0
+
+
+async def test_the_opening_starts_the_loading_unless_the_face_holds_it(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = Gate()
+    monkeypatch.setattr(factory, "load_gateway", gate.load)
+    try:
+        held = factory.build_engine(settings, use_corpus=False, autoload=False)
+        await collect(held.start())
+        await asyncio.sleep(0.2)
+        assert gate.calls == 0, "the model started loading while the face painted the opening"
+        held.load_in_background()
+        held.load_in_background()
+        assert await _started(gate)
+        assert gate.calls == 1
+
+        gate2 = Gate()
+        monkeypatch.setattr(factory, "load_gateway", gate2.load)
+        auto = factory.build_engine(settings, use_corpus=False)
+        assert gate2.calls == 0
+        await collect(auto.start())
+        assert await _started(gate2)
+        gate2.opened.set()
+    finally:
+        gate.opened.set()
+
+
 async def test_a_turn_that_needs_the_model_waits_for_it_and_says_so() -> None:
     gate = Gate(ScriptedModel("Loaded now."))
     messages: list[str] = []
@@ -160,3 +193,22 @@ print(json.dumps(heavy))
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_reader_loads_on_first_use_or_when_prepared() -> None:
+    # Its patterns and the catalogue are not on the path to the first question.
+    script = """
+import sys
+import tutor.reading
+import tutor.engine.factory
+before = "tutor.reading.reader" in sys.modules or "tutor.mig.catalogue" in sys.modules
+tutor.reading.prepare()
+after = "tutor.reading.reader" in sys.modules
+print(before, after, tutor.reading.read("how many 1g.10gb fit on an H100-80GB?").kind)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "calculator"]

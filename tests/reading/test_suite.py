@@ -48,6 +48,32 @@ def test_the_shipped_suite_covers_every_operation() -> None:
     assert suite.goals.silent_misreads == 0
 
 
+def test_every_answer_case_follows_a_question_asked_back() -> None:
+    # The premise of answers.yaml: its `previous` message really gets a clarify, so each
+    # case tests reading an answer, not a correction of a finished calculation.
+    from tutor.reading import read
+
+    answers = [c.case for c in load_suite(SUITE_DIR).cases if c.file.name == "answers.yaml"]
+    assert len(answers) >= 40
+    for case in answers:
+        assert case.previous is not None
+        first = read(case.previous, Context())
+        assert first.kind == "clarify" and first.clarified == case.previous, case.id
+
+
+def test_a_follow_up_to_a_clarify_is_read_as_its_answer() -> None:
+    reader = FakeReader(
+        {"how many 1g.10gb fit on an a100?": Reading(
+            kind="clarify", question="Which GPU?", clarified="how many 1g.10gb fit on an a100?"
+        )}
+    )  # fmt: skip
+    case = {"id": "a", "previous": "how many 1g.10gb fit on an a100?", "text": "80gb",
+            "expect": "none"}  # fmt: skip
+    run_suite(_suite(case), reader)
+    context = reader.contexts[-1][1]
+    assert context.clarifying == "how many 1g.10gb fit on an a100?" and context.previous is None
+
+
 def test_the_issue_examples_are_in_the_suite_as_written() -> None:
     by_text = {c.case.text: c.case.expect for c in load_suite(SUITE_DIR).cases}
     examples: dict[str, dict[str, Any]] = {

@@ -218,9 +218,12 @@ async def test_trying_another_partition_runs_the_calculator_directly(
         assert sorted(s.size for s in calc.view.instances) == [1, 1, 2, 4]
         assert calc.has_class("fits")
         calc.query_one(".calc-profiles", Input).value = "3g.40gb 3g.40gb 2g.20gb"
-        await pilot.click(calc.query_one(".calc-check", Button))
+        # The first result reflows the panel; click where the button is now, not where it was.
+        await settle(pilot)
+        clicked = await pilot.click(calc.query_one(".calc-check", Button))
         await pilot.pause()
-        assert calc.view.valid is False and calc.has_class("no-fit")
+        assert clicked, "the Check button was not under the click"
+        assert calc.view.valid is False and calc.has_class("no-fit"), calc.view
         assert "compute slices" in static_text(calc.query_one(".calc-basis", Static))
         assert len(built.model.prompts) == prompts, "no model call for a check"
         assert len(built.engine.transcript()) == saved

@@ -22,8 +22,10 @@ async def test_first_question_and_reveal_on_screen_while_the_model_loads(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gate = threading.Event()
+    loads: list[float] = []
 
     def slow_model(*_args: Any) -> ChatModel:
+        loads.append(1.0)
         assert gate.wait(30), "the test never let the model load"
         return ScriptedModel("Loaded.")
 
@@ -31,7 +33,10 @@ async def test_first_question_and_reveal_on_screen_while_the_model_loads(
     engines: list[Any] = []
 
     def build(settings: Settings, *, resume: bool, progress: Any) -> Any:
-        engine = factory.build_engine(settings, resume=resume, progress=progress, use_corpus=False)
+        # As the app's own factory builds it: the app starts the loading itself.
+        engine = factory.build_engine(
+            settings, resume=resume, progress=progress, use_corpus=False, autoload=False
+        )
         engines.append(engine)
         return engine
 
@@ -44,6 +49,12 @@ async def test_first_question_and_reveal_on_screen_while_the_model_loads(
             step = engines[0].plan.steps[0]
             assert step.id in app.cards
             assert any(step.question in markdown_source(m) for m in tutor_messages(app))
+            # Once the opening is painted, the app has started the model loading.
+            for _ in range(100):
+                if loads:
+                    break
+                await pilot.pause(0.02)
+            assert loads == [1.0]
 
             right = step.correct_option
             assert right is not None

@@ -176,6 +176,9 @@ class Engine:
     def transcript(self) -> list[TranscriptEntry]:
         return list(self.journal.transcript)
 
+    def load_in_background(self) -> None:
+        """Nothing loads lazily in an engine built with its parts ready."""
+
     def close(self) -> None:
         """Release the sessions database; the engine is not used after this."""
         self.journal.close()
@@ -291,12 +294,17 @@ class Engine:
                 yield event
             return
         reading = read(text, self.flow.context())
+        # An answer to the one question asked back is read with the question it answers;
+        # any other message leaves that question behind.
+        state.clarifying = (reading.clarified or None) if reading.kind == "clarify" else None
         if reading.kind == "clarify" and self.offer_tools and not reading.correction:
             # The deterministic reading goes first; where it is incomplete a hosted model
             # may propose the call, validated and shown like any other reading.
-            proposal = await self.wording.propose_call(text)
+            asked = reading.clarified or text
+            proposal = await self.wording.propose_call(asked)
             if proposal is not None:
-                reading = from_proposal(text, proposal[0], proposal[1], self.model.name)
+                reading = from_proposal(asked, proposal[0], proposal[1], self.model.name)
+                state.clarifying = None
         shown = reading_event(reading)
         if shown is not None:
             yield shown

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -21,6 +22,7 @@ from tutor.engine.plan import LessonPlan, load_plan
 from tutor.engine.prompts import PromptSet, load_prompts
 from tutor.engine.record import Record
 from tutor.gateway.types import ChatModel
+from tutor.reading import prepare as prepare_reader
 from tutor.settings import Settings
 
 Progress = Callable[[str, float | None], None]
@@ -95,6 +97,13 @@ class LazyStartEngine(Engine):
     question; while the model loads, the question is shown without it.
     """
 
+    _reader_started = False
+    autoload = True
+    """Start the loaders when the opening's events are out. A face that paints the
+    opening itself (the app) turns this off and calls `load_in_background` once the
+    opening is on screen: loader threads importing litellm and torch hold the GIL for
+    seconds, and painting the opening next to them takes twice as long."""
+
     def start(self) -> AsyncIterator[Event]:
         return self._then_load(_optional_calls(super().start()))
 
@@ -103,12 +112,15 @@ class LazyStartEngine(Engine):
             async for event in events:
                 yield event
         finally:
-            # Only now: loader threads importing litellm and torch hold the GIL for
-            # seconds, which would slow the opening's own rendering in the app.
-            self.load_in_background()
+            if self.autoload:
+                self.load_in_background()
 
     def load_in_background(self) -> None:
-        """Start loading the model and the corpus search (a second call does nothing)."""
+        """Start loading the reader, the model and the corpus search (a second call does
+        nothing)."""
+        if not self._reader_started:
+            self._reader_started = True
+            threading.Thread(target=prepare_reader, name="tutor-reader-load", daemon=True).start()
         for part in (self.model, self.retriever):
             starter = getattr(part, "start", None)
             if callable(starter):
@@ -156,11 +168,14 @@ def build_engine(
     use_corpus: bool = True,
     record: Record | None = None,
     background: bool = True,
+    autoload: bool = True,
 ) -> Engine:
     """The engine for these settings; fast by default, the models loading behind it.
 
     With `background=False` it blocks until the model is warm and the index is built
-    and read (benchmarks and evals that time turns want that).
+    and read (benchmarks and evals that time turns want that). With `autoload=False`
+    the background loading waits for `engine.load_in_background()` (or for the first
+    call that needs the model or the search) instead of starting after the opening.
     `resume=True` continues the latest session, a string resumes that session id.
     """
     report = progress or _quiet
@@ -193,8 +208,14 @@ def build_engine(
     elif isinstance(resume, str):
         session_id = resume
     report("ready", 1.0)
-    engine_type = LazyStartEngine if isinstance(model, LazyModel) else Engine
-    return engine_type(
+    if isinstance(model, LazyModel):
+        engine = LazyStartEngine(
+            plan=plan, prompts=prompts, model=model, retriever=retriever, record=record,
+            session_id=session_id, corpus_dir=settings.corpus_dir,
+        )  # fmt: skip
+        engine.autoload = autoload
+        return engine
+    return Engine(
         plan=plan,
         prompts=prompts,
         model=model,

@@ -112,6 +112,7 @@ class Flow:
                         if state.free is not None and state.free.committed is None else None),
             previous=previous,
             previous_arguments=[Argument.model_validate(a) for a in state.last_arguments],
+            clarifying=state.clarifying,
         )  # fmt: skip
 
     def resting_phase(self) -> Phase:

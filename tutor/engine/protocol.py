@@ -126,6 +126,14 @@ class TutorEngine(Protocol):
         """Reveal the current step; yields TurnFailed if nothing was committed yet."""
         ...
 
+    def load_in_background(self) -> None:
+        """Start loading what loads lazily (the model, the corpus search, the reader) on
+        background threads, and return at once; a second call does nothing. A face that
+        paints the opening itself calls it once the opening is on screen, so the loaders
+        do not compete with that painting; whatever is not loaded by then loads on the
+        first call that needs it."""
+        ...
+
     def close(self) -> None:
         """Release the sessions database; call it before dropping the engine."""
         ...

@@ -45,6 +45,9 @@ class EngineState(BaseModel):
     last_call: dict[str, Any] | None = None
     """The last calculator call read from the learner, which a correction amends."""
     last_arguments: list[dict[str, Any]] = Field(default_factory=list)
+    clarifying: str | None = None
+    """A calculator question the tutor asked one short question about; the learner's
+    next message may answer it."""
     self_check: str | None = None
     """The step whose answer the learner is checking against the strong answer."""
     last_guess: str | None = None

@@ -126,7 +126,7 @@ _FIT_WORDS = re.compile(
 
 _UNKNOWN_MODEL = re.compile(
     r"(?<![\w.])((?:mistral|mixtral|llama|qwen|gemma|phi|deepseek|falcon|gpt|yi|olmo|command)"
-    r"[\w.\-]*(?:[\s-]+\d+(?:\.\d+)?[bm]\b)?|(\d+(?:\.\d+)?)\s*b(?:illion)?(?:[\s-]+param\w*)?"
+    r"[\w.\-]*(?:[\s-]+\d+(?:\.\d+)?(?=[\s-]+\d+(?:\.\d+)?[bm]\b))?(?:[\s-]+\d+(?:\.\d+)?[bm]\b)?|(\d+(?:\.\d+)?)\s*b(?:illion)?(?:[\s-]+param\w*)?"
     r"[\s-]+model)",
     re.I,
 )

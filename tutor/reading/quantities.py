@@ -163,7 +163,8 @@ _LIST = re.compile(
     rf"(?<![\w.])((?:{NUMBER}(?:{_UNIT})?\s*(?:,\s*(?:and\s+)?|\s+and\s+)){{1,20}}{NUMBER}{_UNIT})",
     re.I,
 )
-_LIST_ITEM = re.compile(rf"(?<![\w.])({NUMBER})(?![\w.])", re.I)
+# An item may carry its own unit: "10gb, 20gb and 40gb" as well as "10, 20 and 40 GiB".
+_LIST_ITEM = re.compile(rf"(?<![\w.])({NUMBER})(?:{_UNIT})?(?![\w.])", re.I)
 _SLICES_AFTER = re.compile(rf"^\s*(?:and|with|,)?\s*({NUMBER})\s*compute\s+slices?", re.I)
 _COUNT_HEAD = re.compile(
     rf"(?<![\w.])({NUMBER}|the\s+others?|the\s+rest|others)\s+(?:more\s+|other\s+)?"

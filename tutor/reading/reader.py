@@ -51,6 +51,11 @@ def read(text: str, context: Context | None = None) -> Reading:
         cmd = None
     if cmd in ("skip", "back", "repeat"):
         return Reading(kind="command", text=clipped, command=cmd)
+    if ctx.clarifying and cmd is None and words <= 16:
+        answered = _answer_to_clarify(clipped, ctx)
+        if answered is not None:
+            return answered
+        ctx = ctx.model_copy(update={"clarifying": None})
     guess = _guess(clipped, ctx)
     if guess is not None:
         return Reading(kind="guess", text=clipped, guess=guess)
@@ -70,7 +75,8 @@ def read(text: str, context: Context | None = None) -> Reading:
         if outcome.draft is not None:
             return _calculator_reading(clipped, found, outcome.draft)
         if outcome.clarify and cmd is None and asking:
-            return Reading(kind="clarify", text=clipped, question=outcome.clarify)
+            return Reading(kind="clarify", text=clipped, question=outcome.clarify,
+                           clarified=clipped)  # fmt: skip
     if cmd is not None:
         return Reading(kind="command", text=clipped, command=cmd)
     if ctx.phase in ("recall", "teach_back") and (
@@ -80,6 +86,86 @@ def read(text: str, context: Context | None = None) -> Reading:
     if intents.looks_like_question(clipped) or ctx.phase == "done":
         return Reading(kind="free", text=clipped)
     return Reading(kind="other", text=clipped)
+
+
+def _answer_to_clarify(text: str, ctx: Context) -> Reading | None:
+    """The learner's answer to the tutor's clarifying question, read as the question it
+    completes: "80gb" after "Which GPU: A100-40GB or A100-80GB?". None when the message
+    does not complete it (nor move it on to another question), so it is read on its own.
+    A complete question of its own is read on its own too."""
+    pending = ctx.clarifying
+    assert pending is not None
+    fresh = Context(phase=ctx.phase, options=ctx.options, numeric=ctx.numeric,
+                    free_field=ctx.free_field)  # fmt: skip
+    alone = read(text, fresh)
+    if alone.kind == "calculator":
+        return None
+    asked = read(pending, fresh).question
+    combined = fold_answer(pending, _with_unit(text, asked))
+    reading = read(combined, fresh)
+    if reading.kind == "calculator":
+        return reading
+    if reading.kind == "clarify" and reading.question != asked:
+        return reading
+    return None
+
+
+# A bare number answering "How many ...?" means that many of what was asked about.
+_BARE_NUMBER = re.compile(rf"^\s*(?:about\s+|maybe\s+|say\s+)?({v.NUMBER})\s*[.!]?\s*$", re.I)
+_ASKED_UNITS = (
+    (re.compile(r"\breplicas\b", re.I), "replicas"),
+    (re.compile(r"\bphysical GPUs\b", re.I), "GPUs"),
+    (re.compile(r"\bmemory \(GiB\)", re.I), "GiB"),
+)
+
+
+def _with_unit(answer: str, asked: str) -> str:
+    bare = _BARE_NUMBER.match(answer)
+    if bare is None:
+        return answer
+    if asked.startswith("Which GPU:"):
+        # "80" when asked "Which GPU: A100-40GB or A100-80GB?": the memory size.
+        return f"{bare.group(1)}GB"
+    for pattern, unit in _ASKED_UNITS:
+        if pattern.search(asked):
+            return f"{bare.group(1)} {unit}"
+    return answer
+
+
+def fold_answer(question: str, answer: str) -> str:
+    """The question with the answer's GPU, profile or model in place of the one asked
+    about, and the rest of the answer after it."""
+    before, said = calc.scan(question), calc.scan(answer)
+    cuts: list[tuple[int, int, str]] = []
+    kept = answer
+    gpuish = ("gpu", "family", "memory", "no_mig")
+    if said.first("gpu") or said.first("family") or said.first("no_mig"):
+        cuts += [(m.start, m.end, "") for k in gpuish for m in before.of(k)]
+    elif said.first("memory") is not None:
+        memory = said.first("memory")
+        assert memory is not None
+        exact = before.first("gpu")
+        if exact is not None:
+            # "the 80gb one" after a question about the A100-40GB: the same family.
+            other = _corrected_gpu(said, str(exact.value))
+            if other is not None:
+                cuts.append((exact.start, exact.end, other))
+                kept = answer[: memory.start] + answer[memory.end :]
+        else:
+            cuts += [(m.start, m.end, "") for m in before.of("memory")]
+    if said.of("profile") and len(before.of("profile")) == 1:
+        only = before.of("profile")[0]
+        cuts.append((only.start, only.end, ""))
+    if said.first("model") is not None:
+        cuts += [(m.start, m.end, "") for m in before.of("model")]
+        cuts += [(m.start(1), m.end(1), "") for m in calc._UNKNOWN_MODEL.finditer(question)
+                 if not before.overlaps(m.start(1), m.end(1))]  # fmt: skip
+    out = question
+    for start, end, new in sorted(set(cuts), reverse=True):
+        out = out[:start] + new + out[end:]
+    out = re.sub(r"[ \t]{2,}", " ", out).strip()
+    kept = kept.strip()
+    return f"{out} {kept}" if kept else out
 
 
 def _guess(text: str, ctx: Context) -> str | None:

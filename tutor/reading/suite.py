@@ -79,7 +79,10 @@ class ReadingCase(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=40)
     text: str = Field(min_length=1, max_length=2000)
     previous: str | None = Field(
-        default=None, min_length=1, max_length=2000, description="the message this one corrects"
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="the message this one corrects, or whose question back it answers",
     )
     expect: Expect
     note: str = Field(default="", description="why the label is what it is, where not obvious")
@@ -525,12 +528,18 @@ class Report:
 Reader = Callable[[str, Context], Reading]
 
 
+def follow_up(first: Reading) -> Context:
+    """The context a follow-up is read in, as the engine keeps it: the call it may amend,
+    or the question asked back that it may answer."""
+    asked = (first.clarified or None) if first.kind == "clarify" else None
+    return Context(previous=first.call, previous_arguments=first.arguments, clarifying=asked)
+
+
 def read_case(read: Reader, case: ReadingCase) -> Reading:
     """A follow-up is read after its previous message, with that reading as context."""
     if case.previous is None:
         return read(case.text, Context())
-    first = read(case.previous, Context())
-    return read(case.text, Context(previous=first.call, previous_arguments=first.arguments))
+    return read(case.text, follow_up(read(case.previous, Context())))
 
 
 def expected_text(expect: ExpectedCall | str) -> str:
@@ -583,7 +592,7 @@ def timed_reads(suite: Suite, read: Reader) -> list[tuple[str, Context]]:
             continue
         first = read(case.previous, Context())
         calls.append((case.previous, Context()))
-        calls.append((case.text, Context(previous=first.call, previous_arguments=first.arguments)))
+        calls.append((case.text, follow_up(first)))
     return calls
 
 

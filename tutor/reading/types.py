@@ -63,6 +63,9 @@ class Reading(BaseModel):
     """Numbers and catalogue terms in the message that the reading did not use."""
     question: str = ""
     """kind == "clarify": the one short question to ask back."""
+    clarified: str = ""
+    """kind == "clarify": the calculator question it is about (with any answers already
+    folded in), which the learner's next short message may complete."""
     correction: bool = False
     """True when this message corrects the previous calculator reading."""
     summary: str = ""
@@ -90,3 +93,6 @@ class Context(BaseModel):
     previous: ToolCall | None = None
     """The last calculator reading, which a correction ("no, 32k context") amends."""
     previous_arguments: list[Argument] = Field(default_factory=list)
+    clarifying: str | None = None
+    """A calculator question the tutor just asked one short question about: the next
+    short message is read as the answer to it, folded into that question."""

@@ -147,7 +147,9 @@ NO_MIG = re.compile(
     r"(?:s\b|(?![a-z0-9]))",
     re.I,
 )
-_MEMORY = re.compile(r"(?<![\w.])(\d{2,3})\s*(?:gb|gib|g)\b(?!\s*(?:of|per|each|for)\b)", re.I)
+_MEMORY = re.compile(
+    r"(?<![\w.])(\d{2,3})\s*(?:gb|gib|gigs?|gigabytes?|g)\b(?!\s*(?:of|per|each|for)\b)", re.I
+)
 
 
 def find_gpus(found: Found) -> None:

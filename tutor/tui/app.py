@@ -282,6 +282,8 @@ class TutorApp(App[None]):
                 await self._run_turn(engine.start)
                 if self.bench is not None:
                     self.bench.mark("question")
+            # The loaders hold the GIL for seconds: start them once the opening is painted.
+            self.call_after_refresh(self._load_behind, engine)
         finally:
             self._loading = False
         await self._drain_queue()
@@ -295,6 +297,10 @@ class TutorApp(App[None]):
                 await self.host.call(settle)
             self.bench.mark("loaded", peak_rss_kb=peak_rss_kb())
             self.exit()
+
+    async def _load_behind(self, engine: TutorEngine) -> None:
+        if engine is self.engine:
+            await self.host.call(engine.load_in_background)
 
     def _show_lesson(self, title: str) -> None:
         # The plan names the lesson; the app only shows what it is given.

@@ -61,6 +61,7 @@ def default_factory() -> EngineFactory:
     ) -> TutorEngine | Awaitable[TutorEngine]:
         from tutor.engine.factory import build_engine
 
-        return build_engine(settings, resume=resume, progress=progress)
+        # The app starts the background loading itself, once the opening is painted.
+        return build_engine(settings, resume=resume, progress=progress, autoload=False)
 
     return lazy
