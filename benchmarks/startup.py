@@ -193,6 +193,18 @@ def run_tui(python: str, home: str, question: str, timeout: float) -> dict[str, 
         return marks
 
 
+def stale_bytecode() -> int:
+    """Modules of tutor/ without up-to-date cached bytecode: each start compiles them."""
+    import importlib.util
+
+    stale = 0
+    for source in (ROOT / "tutor").rglob("*.py"):
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        if not cached.exists() or cached.stat().st_mtime < source.stat().st_mtime:
+            stale += 1
+    return stale
+
+
 def floor_s(python: str, runs: int) -> float:
     plan = sorted((ROOT / "corpus" / "lessons").glob("*.yaml"))[0]
     times = []
@@ -275,6 +287,10 @@ def main() -> None:
 
     load = os.getloadavg()
     print(f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    stale = stale_bytecode()
+    if stale:
+        print(f"note: {stale} modules of tutor/ have no cached bytecode, so every start "
+              "compiles them (run `make bytecode`); the figures below include that")  # fmt: skip
     floor = floor_s(args.python, max(3, args.runs))
     print(f"floor (bare Python reads the plan, prints the question): {floor:.2f} s")
     results: dict[str, list[dict[str, float]]] = {face: [] for face in faces}
