@@ -148,7 +148,7 @@ def make_factory(
 
 def main(argv: list[str] | None = None) -> None:
     from tutor.settings import load_settings
-    from tutor.tui.app import TutorApp, log_to_file
+    from tutor.tui.app import TutorApp, log_to_file, size_from_the_terminal
     from tutor.tui.bench import BenchReporter
 
     parser = argparse.ArgumentParser(prog="python -m tests.tui.scripted", description=__doc__)
@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     bench = BenchReporter.from_env()
     app = TutorApp(settings, factory, resume=not args.fresh, bench=bench)
     app.log_file = log_to_file(settings)
+    size_from_the_terminal()
     app.run(headless=bench is not None)
 
 

@@ -5,7 +5,9 @@
     python tests/tui/smoke_tmux.py --scripted   # the real engine, a scripted model
 
 The question is sent at once, while the model may still be loading, so this also
-checks that early text is queued and answered. Exit status 0 on success.
+checks that early text is queued and answered. The app is started with stale COLUMNS and
+LINES in its environment, as some shells and CI runners export them: it must still fill
+the pane. `--size 80x24` tries the smallest common terminal. Exit status 0 on success.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "What is a MIG slice?"
+SECOND = "And what does time-slicing do?"
+STALE_SIZE = {"COLUMNS": "100", "LINES": "30"}
+"""What a shell might have exported: neither size the smoke run uses."""
 
 
 def tmux(*args: str) -> str:
@@ -42,6 +47,12 @@ def wait_for(session: str, check: object, timeout: float, what: str) -> str:
             return screen
         time.sleep(0.2)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{screen}")
+
+
+def fills_the_pane(screen: str, height: int) -> bool:
+    """The footer is on the pane's last row: the app measured the pane, not the environment."""
+    rows = screen.split("\n")[:height]
+    return len(rows) == height and "Help" in rows[-1]
 
 
 def status(screen: str) -> str:
@@ -89,13 +100,15 @@ def main() -> int:
         help="TUTOR_HOME to use (default: a fresh temporary one)",
     )
     parser.add_argument("--session", default=f"tutor-smoke-{os.getpid()}", help="tmux session")
+    parser.add_argument("--size", default="120x40", help="the pane, WIDTHxHEIGHT")
     args = parser.parse_args()
+    width, height = (int(part) for part in args.size.lower().split("x"))
     # A timeout's SIGTERM must still run the cleanup below, or the tmux session outlives us.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     session = args.session
     with tempfile.TemporaryDirectory() as scratch:
-        env = {"TUTOR_HOME": args.home or scratch}
+        env = {"TUTOR_HOME": args.home or scratch, **STALE_SIZE}
         for name in ("TUTOR_LESSON_PLAN", "TUTOR_SCRIPTED_DELAY", "TUTOR_SCRIPTED_LOAD_S"):
             if os.environ.get(name):
                 env[name] = os.environ[name]
@@ -103,11 +116,13 @@ def main() -> int:
         module = "tests.tui.scripted" if args.scripted else "tutor.tui"
         app = f"{shlex.quote(args.python)} -m {module} --fresh"
         command = f"cd {shlex.quote(str(ROOT))} && env {exports} {app}"
-        tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command)
+        tmux("new-session", "-d", "-s", session, "-x", str(width), "-y", str(height), command)
         try:
             started = time.monotonic()
             wait_for(session, lambda s: "Ask, answer" in s, 20, "the first frame")
             print(f"interactive after {time.monotonic() - started:.2f}s")
+            fill = f"the app to fill {args.size}"
+            wait_for(session, lambda s: fills_the_pane(s, height), 5, fill)
             # Typed at once, probably while the model loads: it must be queued, not lost.
             tmux("send-keys", "-t", session, "-l", QUESTION)
             tmux("send-keys", "-t", session, "Enter")
@@ -120,10 +135,14 @@ def main() -> int:
                 raise AssertionError(f"the question was not answered\n{screen}")
             # A second question, sent to a ready engine, must change the conversation.
             before = screen
-            tmux("send-keys", "-t", session, "-l", "And what does time-slicing do?")
+            tmux("send-keys", "-t", session, "-l", SECOND)
             tmux("send-keys", "-t", session, "Enter")
-            wait_for(session, lambda s: s != before, 30, "the second question on screen")
+            wait_for(session, lambda s: s != before, 30, "the screen to change")
             screen = settled(session, args.timeout, "the second answer")
+            # However short the screen, the learner sees what they asked and the reply's
+            # start, not only the prediction card posted again below it.
+            if SECOND not in screen or "Tutor" not in screen.split(SECOND, 1)[1]:
+                raise AssertionError(f"the second question and its reply are not in view\n{screen}")
             if "not answered" in screen or "Tutor error" in screen:
                 raise AssertionError(f"the second question failed\n{screen}")
             print(f"second answer after {time.monotonic() - started:.2f}s")

@@ -18,10 +18,14 @@ SCRIPT = Path(__file__).with_name("smoke_tmux.py")
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-def test_app_answers_in_a_real_terminal() -> None:
+@pytest.mark.parametrize("size", ["120x40", "80x24"])
+def test_app_answers_in_a_real_terminal(size: str) -> None:
     real = os.environ.get("TUTOR_SMOKE_REAL") == "1"
-    session = f"tutor-smoke-test-{os.getpid()}"
-    command = [sys.executable, str(SCRIPT), "--python", sys.executable, "--session", session]
+    session = f"tutor-smoke-test-{os.getpid()}-{size}"
+    command = [
+        *(sys.executable, str(SCRIPT), "--python", sys.executable),
+        *("--session", session, "--size", size),
+    ]
     if not real:
         command.append("--scripted")
     try:

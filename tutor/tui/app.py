@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -94,6 +96,14 @@ class _Turn:
 class TutorApp(App[None]):
     CSS_PATH = "tutor.tcss"
     TITLE = "tutor"
+    # An 80x24 terminal is the default almost everywhere: there the progress panel gives
+    # its width to the chat, and a short screen packs the prediction card tighter.
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012 (Textual declares it a class variable)
+        (0, "-cramped"),
+        (80, "-narrow"),
+        (110, "-wide"),
+    ]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
         Binding("f2", "toggle_sources", "Sources"),
@@ -571,6 +581,8 @@ class TutorApp(App[None]):
             if not msg.text.strip():
                 await msg.remove()
         self.status.activity = "ready" if self.engine is not None else self.status.activity
+        if turn.learner_msg is not None:
+            self.call_after_refresh(self.chat.show_start_of, turn.learner_msg)
 
     async def _flush_stream(self) -> None:
         msg = self._streaming
@@ -830,9 +842,24 @@ def log_to_file(settings: Settings) -> Path | None:
     return path
 
 
+def size_from_the_terminal() -> None:
+    """Let the terminal, not the environment, say how big the screen is.
+
+    Textual measures the screen with `shutil.get_terminal_size`, which prefers COLUMNS and
+    LINES when they are exported: a shell or CI runner that exported them pins the app at
+    that size, in a bigger window, and every resize reads the same stale figures. When
+    standard output is a terminal its own size is the truth.
+    """
+    stdout = sys.__stdout__
+    if stdout is not None and stdout.isatty():
+        for name in ("COLUMNS", "LINES"):
+            os.environ.pop(name, None)
+
+
 def run_app(settings: Settings, *, resume: bool = True, headless: bool = False) -> None:
     """Run the app with the real engine factory."""
     bench = BenchReporter.from_env()
     app = TutorApp(settings, resume=resume, bench=bench)
     app.log_file = log_to_file(settings)
+    size_from_the_terminal()
     app.run(headless=headless or bench is not None)

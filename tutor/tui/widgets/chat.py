@@ -13,6 +13,7 @@ from textual.widgets import Static, TextArea
 from tutor.engine.labels import phase_label
 
 if TYPE_CHECKING:
+    from textual.widget import Widget
     from textual.widgets import Markdown
     from textual.widgets.markdown import MarkdownStream
 
@@ -166,3 +167,16 @@ class ChatLog(VerticalScroll):
     def follow(self) -> None:
         """Back to the newest output (after the learner sends, say)."""
         self.scroll_end(animate=False)
+
+    def show_start_of(self, widget: Widget) -> None:
+        """Bring a finished exchange's first line back into view if it scrolled above.
+
+        A long reply, or the open prediction card posted again below it, can push the
+        learner's own message and the start of the answer off a short screen; following
+        the end would then show only the card. A learner who scrolled up is left there.
+        """
+        if not widget.is_mounted or self.scroll_y < self.max_scroll_y:
+            return
+        top = widget.virtual_region.y
+        if top < self.scroll_y:
+            self.scroll_to(y=top, animate=False)
