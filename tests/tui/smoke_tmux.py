@@ -102,7 +102,10 @@ def main() -> int:
     parser.add_argument("--session", default=f"tutor-smoke-{os.getpid()}", help="tmux session")
     parser.add_argument("--size", default="120x40", help="the pane, WIDTHxHEIGHT")
     args = parser.parse_args()
-    width, height = (int(part) for part in args.size.lower().split("x"))
+    try:
+        width, height = (int(part) for part in args.size.lower().split("x"))
+    except ValueError:
+        parser.error(f"--size {args.size!r}: write WIDTHxHEIGHT, for example 80x24")
     # A timeout's SIGTERM must still run the cleanup below, or the tmux session outlives us.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
